@@ -1,0 +1,124 @@
+#include "config.hpp"
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "common/log.hpp"
+#include "netns/name.hpp"
+
+namespace netvrf {
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+ public:
+  explicit Reader(std::string_view origin) : origin_(origin) {}
+
+  [[noreturn]] void fail(const std::string& key, const std::string& why) const {
+    throw ConfigError(origin_ + ": key '" + key + "' " + why);
+  }
+
+  std::string str(const json& v, const std::string& key) const {
+    if (!v.is_string()) fail(key, "must be a string, not " + std::string(v.type_name()));
+    return v.get<std::string>();
+  }
+  bool boolean(const json& v, const std::string& key) const {
+    if (!v.is_boolean()) fail(key, "must be true or false, not " + std::string(v.type_name()));
+    return v.get<bool>();
+  }
+
+  // Calls the handler registered for each key; any other key is an error, so that a typo never
+  // silently falls back to a default.
+  void object(const json& obj, const std::string& prefix,
+              const std::map<std::string, std::function<void(const json&, const std::string&)>>&
+                  handlers) const {
+    if (!obj.is_object()) {
+      if (prefix.empty()) throw ConfigError(origin_ + ": the document must be a JSON object");
+      fail(prefix, "must be an object, not " + std::string(obj.type_name()));
+    }
+    for (const auto& [key, value] : obj.items()) {
+      std::string full = prefix.empty() ? key : prefix + "." + key;
+      auto it = handlers.find(key);
+      if (it == handlers.end()) throw ConfigError(origin_ + ": unknown key '" + full + "'");
+      it->second(value, full);
+    }
+  }
+
+ private:
+  std::string origin_;
+};
+
+void checkTemplate(const Reader& r, const std::string& key, const std::string& tmpl,
+                   bool allowEmpty) {
+  if (tmpl.empty() && allowEmpty) return;
+  if (auto err = templateError(tmpl)) r.fail(key, *err);
+}
+
+}  // namespace
+
+Config parseConfig(std::string_view text, std::string_view origin) {
+  json doc;
+  try {
+    doc = json::parse(text);
+  } catch (const json::parse_error& e) {
+    // nlohmann's text reads "[json.exception.parse_error.101] parse error at line 2, ...".
+    std::string what = e.what();
+    auto pos = what.find("] ");
+    throw ConfigError(std::string(origin) + ": " +
+                      (pos == std::string::npos ? what : what.substr(pos + 2)));
+  }
+  Config c;
+  Reader r(origin);
+  r.object(doc, "",
+           {
+               {"netns_dir", [&](const json& v, const std::string& k) { c.netnsDir = r.str(v, k); }},
+               {"state_dir", [&](const json& v, const std::string& k) { c.stateDir = r.str(v, k); }},
+               {"name_template",
+                [&](const json& v, const std::string& k) { c.nameTemplate = r.str(v, k); }},
+               {"fallback_template",
+                [&](const json& v, const std::string& k) { c.fallbackTemplate = r.str(v, k); }},
+               {"cleanup_on_exit",
+                [&](const json& v, const std::string& k) { c.cleanupOnExit = r.boolean(v, k); }},
+               {"log_level", [&](const json& v, const std::string& k) { c.logLevel = r.str(v, k); }},
+               {"docker",
+                [&](const json& v, const std::string& k) {
+                  r.object(v, k,
+                           {
+                               {"enabled",
+                                [&](const json& x, const std::string& kk) {
+                                  c.docker.enabled = r.boolean(x, kk);
+                                }},
+                               {"socket",
+                                [&](const json& x, const std::string& kk) {
+                                  c.docker.socket = r.str(x, kk);
+                                }},
+                           });
+                }},
+           });
+  for (auto [key, dir] : {std::pair{"netns_dir", &c.netnsDir}, {"state_dir", &c.stateDir}}) {
+    if (dir->empty() || dir->front() != '/') r.fail(key, "must be an absolute path");
+  }
+  checkTemplate(r, "name_template", c.nameTemplate, false);
+  checkTemplate(r, "fallback_template", c.fallbackTemplate, true);
+  if (log::parsePriority(c.logLevel) < 0)
+    r.fail("log_level", "must be one of error, warning, notice, info, debug");
+  return c;
+}
+
+Config loadConfig(const std::optional<std::string>& path) {
+  std::string file = path.value_or(kDefaultConfigPath);
+  std::ifstream in(file);
+  if (!in) {
+    if (!path) return Config{};  // no file at the default place: built-in defaults
+    throw ConfigError(file + ": cannot read the file");
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parseConfig(ss.str(), file);
+}
+
+}  // namespace netvrf

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace netvrf {
+
+// A configuration that cannot be used. The message is one line that names the file and the key.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct DockerConfig {
+  bool enabled = true;
+  std::string socket = "/var/run/docker.sock";
+};
+
+// Every field has a default, so netvrfd runs without a configuration file.
+struct Config {
+  std::string netnsDir = "/var/run/netns";  // where iproute2 looks for named namespaces
+  std::string stateDir = "/run/netvrf";     // ownership records; tmpfs, gone with the mounts
+  std::string nameTemplate = "{name}";      // {name}, {id}, {shortid}
+  // Used when the preferred entry is taken by someone else; empty means skip the container.
+  std::string fallbackTemplate = "{name}-{shortid}";
+  bool cleanupOnExit = false;  // remove our entries when netvrfd stops
+  std::string logLevel = "info";
+  DockerConfig docker;
+};
+
+inline constexpr const char* kDefaultConfigPath = "/etc/netvrf/netvrfd.json";
+
+// Parses a JSON document; `origin` (a path) prefixes every error message.
+Config parseConfig(std::string_view text, std::string_view origin);
+
+// Reads `path`; without one, reads kDefaultConfigPath if it exists, else returns the defaults.
+Config loadConfig(const std::optional<std::string>& path);
+
+}  // namespace netvrf

@@ -1,0 +1,84 @@
+#include "config.hpp"
+
+#include <gtest/gtest.h>
+
+namespace netvrf {
+namespace {
+
+std::string errorOf(std::string_view text) {
+  try {
+    parseConfig(text, "/etc/netvrf/netvrfd.json");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, EmptyObjectGivesDefaults) {
+  Config c = parseConfig("{}", "x");
+  EXPECT_EQ(c.netnsDir, "/var/run/netns");
+  EXPECT_EQ(c.stateDir, "/run/netvrf");
+  EXPECT_EQ(c.nameTemplate, "{name}");
+  EXPECT_EQ(c.fallbackTemplate, "{name}-{shortid}");
+  EXPECT_FALSE(c.cleanupOnExit);
+  EXPECT_TRUE(c.docker.enabled);
+  EXPECT_EQ(c.docker.socket, "/var/run/docker.sock");
+}
+
+TEST(Config, EveryKeyIsRead) {
+  Config c = parseConfig(R"({"netns_dir": "/tmp/ns", "state_dir": "/tmp/st",
+      "name_template": "ctr-{shortid}", "fallback_template": "", "cleanup_on_exit": true,
+      "log_level": "debug", "docker": {"enabled": false, "socket": "/run/d.sock"}})",
+                         "x");
+  EXPECT_EQ(c.netnsDir, "/tmp/ns");
+  EXPECT_EQ(c.stateDir, "/tmp/st");
+  EXPECT_EQ(c.nameTemplate, "ctr-{shortid}");
+  EXPECT_EQ(c.fallbackTemplate, "");
+  EXPECT_TRUE(c.cleanupOnExit);
+  EXPECT_EQ(c.logLevel, "debug");
+  EXPECT_FALSE(c.docker.enabled);
+  EXPECT_EQ(c.docker.socket, "/run/d.sock");
+}
+
+TEST(Config, ErrorsNameTheFileAndTheKey) {
+  EXPECT_EQ(errorOf(R"({"netns_dri": "/x"})"),
+            "/etc/netvrf/netvrfd.json: unknown key 'netns_dri'");
+  EXPECT_EQ(errorOf(R"({"docker": {"sock": "/x"}})"),
+            "/etc/netvrf/netvrfd.json: unknown key 'docker.sock'");
+  EXPECT_EQ(errorOf(R"({"docker": {"enabled": "yes"}})"),
+            "/etc/netvrf/netvrfd.json: key 'docker.enabled' must be true or false, not string");
+  EXPECT_EQ(errorOf(R"({"netns_dir": 3})"),
+            "/etc/netvrf/netvrfd.json: key 'netns_dir' must be a string, not number");
+  EXPECT_EQ(errorOf(R"({"docker": []})"),
+            "/etc/netvrf/netvrfd.json: key 'docker' must be an object, not array");
+  EXPECT_EQ(errorOf(R"([1])"), "/etc/netvrf/netvrfd.json: the document must be a JSON object");
+  EXPECT_EQ(errorOf(R"({"state_dir": "run/netvrf"})"),
+            "/etc/netvrf/netvrfd.json: key 'state_dir' must be an absolute path");
+  EXPECT_EQ(errorOf(R"({"log_level": "loud"})"),
+            "/etc/netvrf/netvrfd.json: key 'log_level' must be one of error, warning, notice, "
+            "info, debug");
+}
+
+TEST(Config, TemplatesAreChecked) {
+  EXPECT_EQ(errorOf(R"({"name_template": "{nmae}"})"),
+            "/etc/netvrf/netvrfd.json: key 'name_template' has an unknown placeholder '{nmae}' "
+            "(known: {name}, {id}, {shortid})");
+  EXPECT_EQ(errorOf(R"({"name_template": "fixed"})"),
+            "/etc/netvrf/netvrfd.json: key 'name_template' must contain {name}, {id} or {shortid}");
+  EXPECT_EQ(errorOf(R"({"fallback_template": "a/{name}"})"),
+            "/etc/netvrf/netvrfd.json: key 'fallback_template' must not contain '/'");
+  EXPECT_EQ(errorOf(R"({"name_template": ""})"),
+            "/etc/netvrf/netvrfd.json: key 'name_template' must contain {name}, {id} or {shortid}");
+}
+
+TEST(Config, SyntaxErrorsSayWhere) {
+  std::string e = errorOf("{\n  \"netns_dir\": \n}");
+  EXPECT_EQ(e.rfind("/etc/netvrf/netvrfd.json: parse error at line 3", 0), 0u) << e;
+}
+
+TEST(Config, MissingExplicitFileIsAnError) {
+  EXPECT_THROW(loadConfig(std::string("/nonexistent/netvrfd.json")), ConfigError);
+}
+
+}  // namespace
+}  // namespace netvrf

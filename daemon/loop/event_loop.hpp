@@ -1,0 +1,58 @@
+#pragma once
+
+#include <systemd/sd-event.h>
+
+#include <cstdint>
+#include <functional>
+#include <utility>
+
+namespace netvrf {
+
+// The daemon's one event loop (sd-event): signals, the watchdog, pidfds and the mailboxes that
+// worker threads post to. Everything that changes state runs here, on one thread.
+class EventLoop {
+ public:
+  // A registered callback; unregisters itself when destroyed. Move-only.
+  class Source {
+   public:
+    Source() = default;
+    explicit Source(sd_event_source* s) : s_(s) {}
+    ~Source() { reset(); }
+    Source(Source&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+    Source& operator=(Source&& o) noexcept {
+      if (this != &o) {
+        reset();
+        s_ = std::exchange(o.s_, nullptr);
+      }
+      return *this;
+    }
+    void reset() { s_ = sd_event_source_disable_unref(s_); }
+
+   private:
+    sd_event_source* s_ = nullptr;
+  };
+
+  EventLoop();
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // `events` as for epoll (EPOLLIN...). The callback gets the events that fired.
+  Source addIo(int fd, uint32_t events, std::function<void(uint32_t)> callback);
+  // The signal must be blocked in every thread first (see blockSignals()).
+  Source addSignal(int signal, std::function<void()> callback);
+  // Runs `callback` once after `usec` microseconds.
+  Source addTimer(uint64_t usec, std::function<void()> callback);
+
+  // Sends WATCHDOG=1 at half the interval the service manager asked for, if it asked.
+  void enableWatchdog();
+  int run();
+  void exit(int code);
+
+  static void blockSignals(std::initializer_list<int> signals);
+
+ private:
+  sd_event* event_ = nullptr;
+};
+
+}  // namespace netvrf

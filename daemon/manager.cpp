@@ -1,0 +1,308 @@
+#include "manager.hpp"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "netns/name.hpp"
+
+namespace netvrf {
+namespace {
+
+std::string keyOf(const std::string& runtime, const std::string& id) { return runtime + "/" + id; }
+
+std::string describe(const ContainerInfo& i) {
+  return "container " + i.name + " (" + i.runtime + " " + i.id.substr(0, 12) + ")";
+}
+
+log::Fields fieldsOf(const ContainerInfo& i, const std::string& entry = {}) {
+  log::Fields f{{"CONTAINER_ID", i.id}, {"CONTAINER_NAME", i.name}, {"RUNTIME", i.runtime}};
+  if (!entry.empty()) f.emplace_back("NETNS", entry);
+  return f;
+}
+
+}  // namespace
+
+const char* toString(BindingState s) {
+  switch (s) {
+    case BindingState::Registered: return "registered";
+    case BindingState::HostNetwork: return "host-network";
+    case BindingState::NameInvalid: return "name-invalid";
+    case BindingState::NameTaken: return "name-taken";
+    case BindingState::Failed: return "failed";
+  }
+  return "?";
+}
+
+Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, const Config& config)
+    : loop_(loop), netnsDir_(netnsDir), store_(store), config_(config),
+      hostNs_(*nsIdentityOfPath("/proc/self/ns/net")) {}
+
+void Manager::setState(Container& c, BindingState state, const std::string& detail) {
+  c.state = state;
+  int prio = state == BindingState::Registered || state == BindingState::HostNetwork ? LOG_INFO
+                                                                                     : LOG_WARNING;
+  log::write(prio, describe(c.info) + ": " + detail, fieldsOf(c.info, c.entry),
+             std::source_location::current());
+}
+
+void Manager::changed() {
+  if (onChanged) onChanged();
+}
+
+void Manager::adoptPrevious() {
+  std::vector<std::string> errors;
+  for (auto& rec : store_.loadAll(&errors)) {
+    auto e = netnsDir_.probe(rec.entry);
+    if (e.exists && e.ns && *e.ns != rec.ns) {
+      log::notice("entry " + netnsDir_.pathOf(rec.entry) +
+                  " was replaced by someone else; leaving it alone", {{"NETNS", rec.entry}});
+      store_.remove(rec.entry);
+      continue;
+    }
+    ContainerInfo info{rec.runtime, rec.containerId, rec.containerName, {}, false, {}};
+    auto pin = e.ns ? repinNetns(rec.pid, rec.startTime, rec.ns) : std::nullopt;
+    if (!pin) {
+      if (e.exists) netnsDir_.unbind(rec.entry, rec.ns);
+      store_.remove(rec.entry);
+      log::info("removed stale entry " + netnsDir_.pathOf(rec.entry) + ": " + describe(info) +
+                    " stopped while netvrfd was not running",
+                fieldsOf(info, rec.entry));
+      continue;
+    }
+    std::string key = keyOf(rec.runtime, rec.containerId);
+    Container& c = containers_[key];
+    c.info = std::move(info);
+    c.entry = rec.entry;
+    pin->netns.reset();  // the mount keeps the namespace
+    c.pin = std::move(*pin);
+    entries_[rec.entry] = key;
+    watchExit(key, c);
+    setState(c, BindingState::Registered, "kept " + netnsDir_.pathOf(rec.entry) + " from before");
+  }
+  for (const auto& err : errors) log::warning("ignoring unreadable ownership record " + err);
+  changed();
+}
+
+void Manager::expectRuntime(const std::string& runtime) { pendingRuntimes_.insert(runtime); }
+
+void Manager::runtimeSynced(const std::string& runtime) {
+  pendingRuntimes_.erase(runtime);
+  if (!synced_ && pendingRuntimes_.empty()) {
+    synced_ = true;
+    if (onSynced) onSynced();
+  }
+}
+
+void Manager::handle(RuntimeEvent event) {
+  std::visit(
+      [this](auto&& e) {
+        using T = std::decay_t<decltype(e)>;
+        if constexpr (std::is_same_v<T, ContainerRunning>)
+          onRunning(std::move(e));
+        else if constexpr (std::is_same_v<T, ContainerStopped>)
+          onStopped(keyOf(e.runtime, e.id));
+        else if constexpr (std::is_same_v<T, RuntimeSynced>)
+          onRuntimeList(std::move(e));
+        else
+          onAvailability(e);
+      },
+      std::move(event));
+}
+
+std::vector<std::string> Manager::candidateNames(const ContainerInfo& info) const {
+  TemplateValues v{info.name, info.id};
+  std::vector<std::string> names{expandTemplate(config_.nameTemplate, v)};
+  if (!config_.fallbackTemplate.empty()) {
+    auto fallback = expandTemplate(config_.fallbackTemplate, v);
+    if (fallback != names.front()) names.push_back(std::move(fallback));
+  }
+  return names;
+}
+
+void Manager::onRunning(ContainerRunning r) {
+  std::string key = keyOf(r.info.runtime, r.info.id);
+  auto [it, fresh] = containers_.try_emplace(key);
+  Container& c = it->second;
+  bool live = c.state == BindingState::Registered && !processExited(c.pin.pidfd.get());
+  if (r.info.hostNetwork || (r.pin && r.pin->ns == hostNs_)) {
+    if (c.state == BindingState::Registered) unregister(c, "it now uses the host's namespace");
+    c.info = std::move(r.info);
+    if (fresh || c.state != BindingState::HostNetwork)
+      setState(c, BindingState::HostNetwork, "uses the host's namespace; not registered");
+    return;
+  }
+  if (!r.pin) {
+    if (!live) {
+      c.info = std::move(r.info);
+      setState(c, BindingState::Failed, "cannot pin its namespace: " + r.pinError);
+    }
+    return;
+  }
+  if (live && c.pin.ns == r.pin->ns) {
+    // Seen before (a replayed event, a resync, a rename): keep the entry unless the name moved.
+    auto names = candidateNames(r.info);
+    c.info = std::move(r.info);
+    if (std::find(names.begin(), names.end(), c.entry) != names.end()) return;
+    unregister(c, "the container was renamed");
+  } else if (c.state == BindingState::Registered) {
+    unregister(c, "the container has a new namespace");
+  }
+  c.info = std::move(r.info);
+  registerContainer(c, std::move(*r.pin));
+  if (c.state == BindingState::Registered) watchExit(key, c);
+}
+
+void Manager::registerContainer(Container& c, PinnedNetns pin) {
+  auto names = candidateNames(c.info);
+  std::vector<std::string> reasons;
+  bool anyValid = false;
+  for (const auto& name : names) {
+    if (auto err = netnsNameError(name)) {
+      reasons.push_back("'" + name + "': " + *err);
+      continue;
+    }
+    anyValid = true;
+    try {
+      if (claim(c, name, pin)) {
+        std::string note = name == names.front() ? "" : " (" + reasons.back() + ")";
+        setState(c, BindingState::Registered, "registered as " + netnsDir_.pathOf(name) + note);
+        changed();
+        return;
+      }
+      reasons.push_back("'" + name + "' is taken by an entry netvrfd did not create");
+    } catch (const std::system_error& e) {
+      if (isErrno(e, ESRCH)) {  // it exited before the mount: nothing to register
+        c.state = BindingState::Failed;
+        log::debug(describe(c.info) + ": " + e.what(), fieldsOf(c.info));
+        return;
+      }
+      setState(c, BindingState::Failed, std::string("cannot register: ") + e.what());
+      return;
+    }
+  }
+  std::string all;
+  for (const auto& r : reasons) all += (all.empty() ? "" : "; ") + r;
+  setState(c, anyValid ? BindingState::NameTaken : BindingState::NameInvalid,
+           "not registered: " + all);
+}
+
+bool Manager::claim(Container& c, const std::string& entry, PinnedNetns& pin) {
+  if (entries_.count(entry)) return false;  // another running container has it
+  auto existing = netnsDir_.probe(entry);
+  if (existing.exists) {
+    auto rec = store_.find(entry);
+    if (!rec || (existing.ns && *existing.ns != rec->ns)) return false;  // not ours
+    // Ours, left from a container that is gone: clear it.
+    netnsDir_.unbind(entry, rec->ns);
+    store_.remove(entry);
+  }
+  OwnershipRecord rec{entry,   c.info.runtime, c.info.id, c.info.name,
+                      pin.pid, pin.startTime,  pin.ns};
+  store_.save(rec);  // before the mount: a crash must never leave a mount without an owner
+  try {
+    netnsDir_.bind(entry, pin.netns.get(), [&] { return !processExited(pin.pidfd.get()); });
+  } catch (const std::system_error& e) {
+    store_.remove(entry);
+    if (isErrno(e, EEXIST)) return false;  // `ip netns add` got there first
+    throw;
+  }
+  pin.netns.reset();  // the mount keeps the namespace alive now
+  c.pin = std::move(pin);
+  c.entry = entry;
+  entries_[entry] = keyOf(c.info.runtime, c.info.id);
+  return true;
+}
+
+void Manager::unregister(Container& c, const std::string& why) {
+  if (c.state != BindingState::Registered) return;
+  std::string path = netnsDir_.pathOf(c.entry);
+  try {
+    if (!netnsDir_.unbind(c.entry, c.pin.ns))
+      log::notice(path + " now holds another namespace; left alone", fieldsOf(c.info, c.entry));
+    store_.remove(c.entry);
+  } catch (const std::system_error& e) {
+    log::error(describe(c.info) + ": cannot remove " + path + ": " + e.what(),
+               fieldsOf(c.info, c.entry));
+  }
+  log::info("removed " + path + ": " + why, fieldsOf(c.info, c.entry));
+  entries_.erase(c.entry);
+  c.entry.clear();
+  c.exitWatch.reset();
+  c.state = BindingState::Failed;
+  changed();
+}
+
+void Manager::watchExit(const std::string& key, Container& c) {
+  c.exitWatch = loop_.addIo(c.pin.pidfd.get(), EPOLLIN, [this, key](uint32_t) {
+    onProcessExit(key);
+  });
+}
+
+void Manager::onProcessExit(const std::string& key) {
+  auto it = containers_.find(key);
+  if (it == containers_.end()) return;
+  unregister(it->second, describe(it->second.info) + " exited");
+  containers_.erase(it);
+}
+
+void Manager::onStopped(const std::string& key) {
+  auto it = containers_.find(key);
+  if (it == containers_.end()) return;
+  Container& c = it->second;
+  // A late or replayed die: the process we hold is the truth, and it still runs.
+  if (c.state == BindingState::Registered && !processExited(c.pin.pidfd.get())) return;
+  unregister(c, describe(c.info) + " stopped");
+  containers_.erase(it);
+}
+
+void Manager::onRuntimeList(RuntimeSynced s) {
+  std::set<std::string> running;
+  for (auto& r : s.running) {
+    running.insert(keyOf(r.info.runtime, r.info.id));
+    onRunning(std::move(r));
+  }
+  for (auto it = containers_.begin(); it != containers_.end();) {
+    Container& c = it->second;
+    bool gone = c.info.runtime == s.runtime && !running.count(it->first) &&
+                (c.state != BindingState::Registered || processExited(c.pin.pidfd.get()));
+    if (gone) {
+      unregister(c, describe(c.info) + " no longer runs");
+      it = containers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  runtimeSynced(s.runtime);
+}
+
+void Manager::onAvailability(const RuntimeAvailability& a) {
+  bool known = runtimeUp_.count(a.runtime);
+  runtimeUp_[a.runtime] = a.available;
+  if (a.available) {
+    log::notice(a.runtime + ": connected to " + a.detail, {{"RUNTIME", a.runtime}});
+  } else {
+    log::write(known ? LOG_WARNING : LOG_NOTICE,
+               a.runtime + ": not reachable (" + a.detail + "); retrying in the background",
+               {{"RUNTIME", a.runtime}}, std::source_location::current());
+    runtimeSynced(a.runtime);  // nothing to wait for: it is not running
+  }
+  changed();
+}
+
+void Manager::removeAll() {
+  for (auto& [key, c] : containers_) unregister(c, "netvrfd is stopping (cleanup_on_exit)");
+  containers_.clear();
+}
+
+std::string Manager::summary() const {
+  std::string s = std::to_string(entries_.size()) + " namespace" +
+                  (entries_.size() == 1 ? "" : "s") + " registered";
+  for (const auto& [runtime, up] : runtimeUp_)
+    s += "; " + runtime + (up ? " connected" : " not reachable");
+  return s;
+}
+
+}  // namespace netvrf

@@ -1,0 +1,89 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "loop/event_loop.hpp"
+#include "netns/netns_dir.hpp"
+#include "netns/ownership.hpp"
+#include "runtime/container_event.hpp"
+
+namespace netvrf {
+
+// What netvrfd did with a running container's namespace.
+enum class BindingState {
+  Registered,   // its namespace is mounted under the netns directory
+  HostNetwork,  // it shares the host's namespace: nothing to register
+  NameInvalid,  // the name template gives no name iproute2 can use
+  NameTaken,    // every candidate name is held by someone else
+  Failed,       // pinning or mounting failed (logged with the cause)
+};
+const char* toString(BindingState s);
+
+// Owns the state of every container that runtimes report, and keeps the netns directory in
+// line with it: registers a running container's namespace, removes the entry the moment its
+// process exits, and never touches an entry it did not create. Runs on the loop thread only.
+class Manager {
+ public:
+  Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, const Config& config);
+
+  // At start: keeps the entries of a previous run whose container still runs, removes the
+  // others (their container died while netvrfd was down).
+  void adoptPrevious();
+
+  // Initial sync: `onSynced` runs once every expected runtime has reported a first list, or
+  // reported that it is not running.
+  void expectRuntime(const std::string& runtime);
+  std::function<void()> onSynced;
+  std::function<void()> onChanged;  // after any registration change
+
+  void handle(RuntimeEvent event);
+
+  // Removes every entry netvrfd created (only when configured to on exit).
+  void removeAll();
+
+  size_t registeredCount() const { return entries_.size(); }
+  std::string summary() const;  // one line for STATUS=
+
+ private:
+  struct Container {
+    ContainerInfo info;
+    BindingState state = BindingState::Failed;
+    std::string entry;  // set while Registered
+    PinnedNetns pin;    // the pidfd tells when the process exits
+    EventLoop::Source exitWatch;
+  };
+
+  void onRunning(ContainerRunning r);
+  void onStopped(const std::string& key);
+  void onRuntimeList(RuntimeSynced s);
+  void onAvailability(const RuntimeAvailability& a);
+  void onProcessExit(const std::string& key);
+
+  void registerContainer(Container& c, PinnedNetns pin);
+  // Tries to claim `entry` for `c`; false when it is taken.
+  bool claim(Container& c, const std::string& entry, PinnedNetns& pin);
+  void unregister(Container& c, const std::string& why);
+  void setState(Container& c, BindingState state, const std::string& detail);
+  void watchExit(const std::string& key, Container& c);
+  std::vector<std::string> candidateNames(const ContainerInfo& info) const;
+  void runtimeSynced(const std::string& runtime);
+  void changed();
+
+  EventLoop& loop_;
+  NetnsDir& netnsDir_;
+  OwnershipStore& store_;
+  const Config& config_;
+  NsIdentity hostNs_;
+  std::map<std::string, Container> containers_;  // by runtime/id
+  std::map<std::string, std::string> entries_;    // our live entries: name -> runtime/id
+  std::set<std::string> pendingRuntimes_;
+  std::map<std::string, bool> runtimeUp_;
+  bool synced_ = false;
+};
+
+}  // namespace netvrf

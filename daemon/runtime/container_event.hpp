@@ -1,0 +1,62 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "netns/pin.hpp"
+
+namespace netvrf {
+
+// What a runtime watcher reports to the manager. Watchers gather facts (and pin namespaces) on
+// their own threads; the manager decides what to do with them on the loop thread.
+
+struct ContainerInfo {
+  std::string runtime;  // "docker", ...
+  std::string id;
+  std::string name;
+  std::map<std::string, std::string> labels;
+  bool hostNetwork = false;  // shares the host's namespace: never registered
+  std::string sharesWith;    // id of the container whose namespace it joined, if any
+};
+
+// A running container, with its namespace pinned (or why that failed).
+struct ContainerRunning {
+  ContainerInfo info;
+  std::optional<PinnedNetns> pin;
+  std::string pinError;
+};
+
+// The runtime says the container stopped (or was removed): a hint to check its process.
+struct ContainerStopped {
+  std::string runtime;
+  std::string id;
+};
+
+// Every container the runtime reports running, after a (re)connect.
+struct RuntimeSynced {
+  std::string runtime;
+  std::vector<ContainerRunning> running;
+};
+
+// The runtime became unreachable (detail says why) or reachable again.
+struct RuntimeAvailability {
+  std::string runtime;
+  bool available = false;
+  std::string detail;
+};
+
+using RuntimeEvent = std::variant<ContainerRunning, ContainerStopped, RuntimeSynced, RuntimeAvailability>;
+
+// One watcher per runtime. It posts RuntimeEvents through the sink given at construction,
+// from its own threads.
+class RuntimeWatcher {
+ public:
+  virtual ~RuntimeWatcher() = default;
+  virtual void start() = 0;
+  virtual void stop() = 0;
+};
+
+}  // namespace netvrf

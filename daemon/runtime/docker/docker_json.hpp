@@ -1,0 +1,50 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// Parsing of Docker Engine API 1.41 documents. Pure functions: no I/O.
+namespace netvrf::docker {
+
+struct Event {
+  std::string action;  // "start", "die", "destroy", "rename"...
+  std::string id;
+  std::string name;
+  int64_t timeNano = 0;
+};
+
+// One line of GET /events. Nothing for lines that are not container events or not JSON.
+std::optional<Event> parseEvent(std::string_view line);
+
+struct Container {
+  std::string id;
+  std::string name;  // without Docker's leading '/'
+  pid_t pid = 0;
+  bool running = false;
+  std::string networkMode;  // "default", "bridge", "host", "none", "container:<id>", a network
+  std::string sandboxKey;   // the namespace's own mount; empty in container: mode
+  std::map<std::string, std::string> labels;
+
+  bool hostNetwork() const { return networkMode == "host"; }
+  std::string sharedWith() const;  // "<id>" for "container:<id>", else empty
+};
+
+// GET /containers/{id}/json. Throws std::runtime_error on a malformed document.
+Container parseInspect(std::string_view body);
+
+// GET /containers/json: the ids.
+std::vector<std::string> parseContainerList(std::string_view body);
+
+// The "message" of an API error body, or the body itself.
+std::string errorMessage(std::string_view body);
+
+// "seconds.nanoseconds" for the since= parameter.
+std::string sinceParam(int64_t timeNano);
+
+}  // namespace netvrf::docker

@@ -1,0 +1,91 @@
+#include "runtime/docker/docker_json.hpp"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+namespace netvrf::docker {
+namespace {
+
+std::string slurp(const std::string& name) {
+  std::ifstream in(std::string(NETVRF_TEST_DATA) + "/" + name);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Lines captured from dockerd 20.10 (API 1.41) while running, restarting and removing
+// containers in every network mode: tests/data/docker-events.jsonl.
+TEST(DockerEvents, ParsesCapturedLines) {
+  std::istringstream lines(slurp("docker-events.jsonl"));
+  std::vector<Event> events;
+  for (std::string line; std::getline(lines, line);)
+    if (auto e = parseEvent(line)) events.push_back(*e);
+  ASSERT_EQ(events.size(), 27u);
+  EXPECT_EQ(events[1].action, "start");
+  EXPECT_EQ(events[1].name, "cap1");
+  EXPECT_EQ(events[1].id, "5a05c0553da2dd92ec4063e44180c5476c6b0d69b67007799fc584f74d91e7e5");
+  EXPECT_EQ(events[1].timeNano, 1795426645849781527);
+  int starts = 0, dies = 0, destroys = 0;
+  for (const auto& e : events) {
+    starts += e.action == "start";
+    dies += e.action == "die";
+    destroys += e.action == "destroy";
+  }
+  EXPECT_EQ(starts, 6);  // five containers, one restarted by its policy
+  EXPECT_EQ(dies, 6);
+  EXPECT_EQ(destroys, 5);
+}
+
+TEST(DockerEvents, IgnoresWhatIsNotAContainerEvent) {
+  EXPECT_FALSE(parseEvent(""));
+  EXPECT_FALSE(parseEvent("{not json"));
+  EXPECT_FALSE(parseEvent("[1,2]"));
+  EXPECT_FALSE(parseEvent(R"({"Type":"network","Action":"connect","Actor":{"ID":"x"}})"));
+  EXPECT_FALSE(parseEvent(R"({"Type":"container","Action":"start"})"));  // no id
+  auto e = parseEvent(R"({"Type":"container","Action":"die","Actor":{"ID":"abc"}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->name, "");
+  EXPECT_EQ(e->timeNano, 0);
+}
+
+TEST(DockerInspect, BridgeContainer) {
+  Container c = parseInspect(slurp("docker-inspect-cap1.json"));
+  EXPECT_EQ(c.name, "cap1");
+  EXPECT_TRUE(c.running);
+  EXPECT_GT(c.pid, 0);
+  EXPECT_EQ(c.networkMode, "default");
+  EXPECT_FALSE(c.hostNetwork());
+  EXPECT_EQ(c.sharedWith(), "");
+  EXPECT_EQ(c.sandboxKey.rfind("/run/netvrf-test/docker/netns/", 0), 0u);
+  EXPECT_EQ(c.labels.at("netvrf.vrf"), "red");
+}
+
+TEST(DockerInspect, ContainerModeAndHostMode) {
+  Container joined = parseInspect(slurp("docker-inspect-cap2.json"));
+  EXPECT_EQ(joined.sharedWith(),
+            "5a05c0553da2dd92ec4063e44180c5476c6b0d69b67007799fc584f74d91e7e5");
+  EXPECT_EQ(joined.sandboxKey, "");
+  Container host = parseInspect(slurp("docker-inspect-cap4.json"));
+  EXPECT_TRUE(host.hostNetwork());
+}
+
+TEST(DockerInspect, MalformedDocumentsThrow) {
+  EXPECT_THROW(parseInspect("{"), std::runtime_error);
+  EXPECT_THROW(parseInspect("{}"), std::runtime_error);
+  EXPECT_THROW(parseInspect(R"({"Id":"x"})"), std::runtime_error);  // no State
+}
+
+TEST(DockerApi, ListErrorsAndSince) {
+  EXPECT_EQ(parseContainerList(R"([{"Id":"a"},{"Id":"b"},{"Names":["/x"]}])"),
+            (std::vector<std::string>{"a", "b"}));
+  EXPECT_THROW(parseContainerList("{}"), std::runtime_error);
+  EXPECT_EQ(errorMessage(R"({"message":"No such container: x"})"), "No such container: x");
+  EXPECT_EQ(errorMessage("page not found\n"), "page not found");
+  EXPECT_EQ(sinceParam(1795426645849781527), "1795426645.849781527");
+  EXPECT_EQ(sinceParam(1000000005), "1.000000005");
+}
+
+}  // namespace
+}  // namespace netvrf::docker
