@@ -103,8 +103,11 @@ int run(const Options& opts) {
     log::info("ready: " + manager.summary());
   };
   manager.onSynced = becomeReady;
+  std::string lastStatus;
   manager.onChanged = [&] {
-    if (ready) service::status(manager.summary());
+    if (!ready || manager.summary() == lastStatus) return;
+    lastStatus = manager.summary();
+    service::status(lastStatus);
   };
   auto sigterm = loop.addSignal(SIGTERM, [&] { loop.exit(0); });
   auto sigint = loop.addSignal(SIGINT, [&] { loop.exit(0); });

@@ -1,5 +1,7 @@
 #include "runtime/docker/event_stream.hpp"
 
+#include <unistd.h>
+
 #include <stdexcept>
 
 #include "runtime/docker/api_client.hpp"
@@ -120,7 +122,10 @@ std::string EventStream::streamOnce() {
       if (m->msg == CURLMSG_DONE) rc = m->data.result;
     long code = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-    if (rc != CURLE_OK)
+    if (rc == CURLE_COULDNT_CONNECT)
+      why = access(socket_.c_str(), F_OK) == 0 ? "connection refused"
+                                                : "no such socket; is dockerd running?";
+    else if (rc != CURLE_OK)
       why = curl_easy_strerror(rc);
     else if (code != 200)
       why = "HTTP " + std::to_string(code) + ": " + errorMessage(partial_);

@@ -1,0 +1,297 @@
+#include "harness.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "netns/netns_dir.hpp"
+
+namespace netvrf::test {
+namespace {
+
+std::string env(const char* name, const char* fallback = "") {
+  const char* v = std::getenv(name);
+  return v ? v : fallback;
+}
+
+std::string dockerSock() { return env("NETVRF_TEST_DOCKER_SOCK"); }
+
+[[noreturn]] void execve_(const std::vector<std::string>& argv,
+                          const std::vector<std::string>& extraEnv) {
+  for (const auto& e : extraEnv) putenv(const_cast<char*>(e.c_str()));
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  execvp(args[0], args.data());
+  _exit(127);
+}
+
+int decode(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+}  // namespace
+
+bool strict() { return env("NETVRF_TEST_STRICT") == "1"; }
+
+Result run(const std::vector<std::string>& argv) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(pipefd[1], STDOUT_FILENO);
+    dup2(pipefd[1], STDERR_FILENO);
+    execve_(argv, {});
+  }
+  close(pipefd[1]);
+  Result r;
+  char buf[4096];
+  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) r.out.append(buf, size_t(n));
+  close(pipefd[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.status = decode(status);
+  return r;
+}
+
+bool waitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
+
+std::optional<std::string> missingRoot() {
+  if (geteuid() != 0) return "needs root (mounts namespaces); run it through sudo scripts/test";
+  return std::nullopt;
+}
+
+std::optional<std::string> missingDocker() {
+  if (auto r = missingRoot()) return r;
+  if (dockerSock().empty())
+    return "needs the test dockerd (NETVRF_TEST_DOCKER_SOCK unset); run it through scripts/test";
+  if (run({"curl", "-sf", "--unix-socket", dockerSock(), "http://localhost/_ping"}).status != 0)
+    return "the test dockerd at " + dockerSock() + " does not answer";
+  return std::nullopt;
+}
+
+TempDir::TempDir() {
+  char tmpl[] = "/tmp/netvrf-test-XXXXXX";
+  if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+Docker::Docker() = default;
+
+Docker::~Docker() {
+  for (const auto& name : started_) cli({"rm", "-f", name});
+}
+
+Result Docker::cli(std::vector<std::string> args) {
+  args.insert(args.begin(), {"/usr/bin/docker", "-H", "unix://" + dockerSock()});
+  return run(args);
+}
+
+std::string Docker::uniqueName(const std::string& stem) {
+  static std::atomic<int> counter{0};
+  return "nvt" + std::to_string(getpid()) + "-" + stem + std::to_string(++counter);
+}
+
+std::string Docker::runDetached(const std::string& name, const std::vector<std::string>& args,
+                                const std::vector<std::string>& cmd) {
+  std::vector<std::string> a{"run", "-d", "--name", name};
+  a.insert(a.end(), args.begin(), args.end());
+  a.push_back(env("NETVRF_TEST_IMAGE", "netvrf-test/busybox"));
+  a.insert(a.end(), cmd.begin(), cmd.end());
+  started_.push_back(name);
+  Result r = cli(a);
+  if (r.status != 0) throw std::runtime_error("docker run " + name + ": " + r.out);
+  // The id is the last line (warnings come first).
+  auto end = r.out.find_last_not_of('\n');
+  auto start = r.out.rfind('\n', end);
+  return r.out.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+}
+
+void Docker::remove(const std::string& name) {
+  Result r = cli({"rm", "-f", name});
+  if (r.status != 0) throw std::runtime_error("docker rm " + name + ": " + r.out);
+}
+
+std::string Docker::inspect(const std::string& name, const std::string& format) {
+  Result r = cli({"inspect", "-f", format, name});
+  if (r.status != 0) return "";
+  while (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+  return r.out;
+}
+
+pid_t Docker::pid(const std::string& name) {
+  auto s = inspect(name, "{{.State.Pid}}");
+  return s.empty() ? 0 : std::stoi(s);
+}
+
+std::optional<NsIdentity> Docker::ns(const std::string& name) {
+  pid_t p = pid(name);
+  if (p <= 0) return std::nullopt;
+  return nsIdentityOfPath("/proc/" + std::to_string(p) + "/ns/net");
+}
+
+Netvrfd::Netvrfd(const std::string& extraConfig, const std::vector<std::string>& extraEnv)
+    : env_(extraEnv) {
+  stateDir_ = dir_.path() + "/state";
+  configPath_ = dir_.path() + "/netvrfd.json";
+  logPath_ = dir_.path() + "/netvrfd.log";
+  notifyPath_ = dir_.path() + "/notify.sock";
+  // cleanup_on_exit: a test's daemon leaves nothing behind in the host's /var/run/netns.
+  nlohmann::json config = {{"state_dir", stateDir_},
+                           {"cleanup_on_exit", true},
+                           {"docker", {{"socket", dockerSock().empty() ? "/nonexistent.sock"
+                                                                       : dockerSock()}}}};
+  if (!extraConfig.empty()) config.merge_patch(nlohmann::json::parse(extraConfig));
+  std::ofstream(configPath_) << config.dump(2);
+
+  notify_.reset(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", notifyPath_.c_str());
+  if (bind(notify_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    throw std::runtime_error("bind " + notifyPath_);
+  reader_ = std::thread([this] { readNotifications(); });
+}
+
+void Netvrfd::readNotifications() {
+  char buf[4096];
+  while (!stopReader_) {
+    pollfd p{notify_.get(), POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    ssize_t n = recv(notify_.get(), buf, sizeof buf, 0);
+    if (n <= 0) continue;
+    {
+      std::lock_guard lock(mutex_);
+      messages_.emplace_back(buf, size_t(n));
+    }
+    cv_.notify_all();
+  }
+}
+
+Netvrfd::~Netvrfd() {
+  if (pid_ > 0) {
+    signal(SIGTERM);
+    wait();
+  }
+  stopReader_ = true;
+  reader_.join();
+}
+
+void Netvrfd::start() {
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    std::vector<std::string> e = env_;
+    e.push_back("NOTIFY_SOCKET=" + notifyPath_);
+    execve_({NETVRFD_PATH, "--config", configPath_, "--log-target", "stderr"}, e);
+  }
+}
+
+std::optional<std::string> Netvrfd::waitNotify(const std::string& prefix,
+                                               std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    for (; seen_ < messages_.size(); ++seen_) {
+      std::istringstream lines(messages_[seen_]);
+      for (std::string line; std::getline(lines, line);)
+        if (line.starts_with(prefix)) return messages_[seen_++];
+    }
+    if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
+    int status;
+    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {  // it died: no more messages
+      pid_ = -1;
+      exitStatus_ = decode(status);
+      return std::nullopt;
+    }
+    cv_.wait_for(lock, std::chrono::milliseconds(50));
+  }
+}
+
+bool Netvrfd::waitReady(std::chrono::milliseconds timeout) {
+  return waitNotify("READY=1", timeout).has_value();
+}
+
+void Netvrfd::signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+int Netvrfd::wait() {
+  if (pid_ <= 0) return exitStatus_;
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+  exitStatus_ = decode(status);
+  return exitStatus_;
+}
+
+std::string Netvrfd::log() const {
+  std::ifstream in(logPath_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string netnsPath(const std::string& name) { return "/var/run/netns/" + name; }
+
+std::optional<NsIdentity> entryNs(const std::string& name) {
+  return NetnsDir("/var/run/netns").probe(name).ns;
+}
+
+bool entryExists(const std::string& name) { return NetnsDir("/var/run/netns").probe(name).exists; }
+
+bool isMounted(const std::string& path) {
+  // /var/run is a link to /run: mountinfo shows the resolved path.
+  std::error_code ec;
+  auto dir = std::filesystem::canonical(std::filesystem::path(path).parent_path(), ec);
+  std::string resolved = (ec ? std::filesystem::path(path).parent_path() : dir).string() + "/" +
+                         std::filesystem::path(path).filename().string();
+  std::ifstream in("/proc/self/mountinfo");
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream f(line);
+    std::string id, parent, devno, root, mountPoint;
+    f >> id >> parent >> devno >> root >> mountPoint;
+    if (mountPoint == resolved) return true;
+  }
+  return false;
+}
+
+bool ipNetnsLists(const std::string& name) {
+  Result r = run({"ip", "netns", "list"});
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);)
+    if (line == name || line.starts_with(name + " ")) return true;
+  return false;
+}
+
+}  // namespace netvrf::test

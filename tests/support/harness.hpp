@@ -1,0 +1,126 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/fd.hpp"
+#include "netns/pin.hpp"
+
+// Helpers for the integration tests: real processes, a real dockerd, a real netvrfd.
+namespace netvrf::test {
+
+struct Result {
+  int status = -1;  // exit code, or 128 + signal
+  std::string out;  // stdout and stderr together
+};
+Result run(const std::vector<std::string>& argv);
+
+// Polls `pred` every 10 ms until it holds or `timeout` passes.
+bool waitUntil(const std::function<bool()>& pred,
+               std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+// The reason a test cannot run here, or nothing. Under scripts/test (NETVRF_TEST_STRICT=1)
+// a missing prerequisite is a failure, not a skip: CI must run everything.
+std::optional<std::string> missingRoot();
+std::optional<std::string> missingDocker();
+bool strict();
+
+#define NETVRF_REQUIRE(reason)                                      \
+  do {                                                              \
+    if (auto why_ = (reason)) {                                     \
+      if (::netvrf::test::strict()) GTEST_FAIL() << *why_;          \
+      GTEST_SKIP() << *why_;                                        \
+    }                                                               \
+  } while (0)
+
+// A scratch directory, removed (with anything mounted in it) at the end.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The test dockerd, through the docker CLI.
+class Docker {
+ public:
+  Docker();
+  ~Docker();  // removes every container this object started
+  // `docker run -d --name NAME ARGS... IMAGE [CMD...]`; returns the id.
+  std::string runDetached(const std::string& name, const std::vector<std::string>& args = {},
+                          const std::vector<std::string>& cmd = {});
+  void remove(const std::string& name);
+  Result cli(std::vector<std::string> args);
+  std::string inspect(const std::string& name, const std::string& format);
+  pid_t pid(const std::string& name);
+  // The identity of the container's namespace (through its SandboxKey or its process).
+  std::optional<NsIdentity> ns(const std::string& name);
+  // A name unique to this test run.
+  std::string uniqueName(const std::string& stem);
+
+ private:
+  std::vector<std::string> started_;
+};
+
+// A netvrfd process with a configuration and state directory of its own. It listens for
+// sd_notify messages on a socket of its own, as systemd would.
+class Netvrfd {
+ public:
+  // `configJson` is merged into a default that points netvrfd at the test dockerd and at a
+  // private state directory; it still registers in the real /var/run/netns, where ip netns looks.
+  explicit Netvrfd(const std::string& extraConfig = "", const std::vector<std::string>& env = {});
+  ~Netvrfd();
+
+  void start();
+  // Waits for READY=1; false on timeout or exit.
+  bool waitReady(std::chrono::milliseconds timeout = std::chrono::seconds(20));
+  // Waits for a notify message starting with `prefix`; returns it.
+  std::optional<std::string> waitNotify(const std::string& prefix,
+                                        std::chrono::milliseconds timeout);
+  void signal(int sig);
+  int wait();  // exit status, as in Result
+  bool running() const { return pid_ > 0; }
+  std::string log() const;
+  const std::string& stateDir() const { return stateDir_; }
+  const std::string& configPath() const { return configPath_; }
+
+ private:
+  TempDir dir_;
+  std::string configPath_;
+  std::string stateDir_;
+  std::string logPath_;
+  std::string notifyPath_;
+  std::vector<std::string> env_;
+  void readNotifications();
+
+  Fd notify_;
+  // Drained all the time, as systemd does: a full socket would block netvrfd's sd_notify.
+  std::thread reader_;
+  std::atomic<bool> stopReader_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::string> messages_;
+  size_t seen_ = 0;  // messages already returned by waitNotify
+  pid_t pid_ = -1;
+  int exitStatus_ = -1;  // once reaped
+};
+
+std::string netnsPath(const std::string& name);
+std::optional<NsIdentity> entryNs(const std::string& name);  // mounted namespace, if any
+bool entryExists(const std::string& name);
+bool isMounted(const std::string& path);  // per /proc/self/mountinfo
+bool ipNetnsLists(const std::string& name);
+
+}  // namespace netvrf::test
