@@ -6,9 +6,11 @@
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -30,14 +32,33 @@ std::string env(const char* name, const char* fallback = "") {
 
 std::string dockerSock() { return env("NETVRF_TEST_DOCKER_SOCK"); }
 
-[[noreturn]] void execve_(const std::vector<std::string>& argv,
-                          const std::vector<std::string>& extraEnv) {
-  for (const auto& e : extraEnv) putenv(const_cast<char*>(e.c_str()));
+// Starts argv[0] with stdout and stderr on `outFd` and `extraEnv` added to ours. posix_spawn,
+// not fork + exec: the tests are multithreaded, and a forked child that allocates before exec
+// can deadlock on a lock another thread held (seen with ASan's allocator).
+pid_t spawn(const std::vector<std::string>& argv, int outFd,
+            const std::vector<std::string>& extraEnv = {}) {
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
-  execvp(args[0], args.data());
-  _exit(127);
+  std::vector<char*> envp;
+  for (char** e = environ; *e; ++e) {
+    std::string_view var(*e);
+    bool overridden = std::any_of(extraEnv.begin(), extraEnv.end(), [&](const std::string& x) {
+      return var.substr(0, var.find('=') + 1) == x.substr(0, x.find('=') + 1);
+    });
+    if (!overridden) envp.push_back(*e);
+  }
+  for (const auto& e : extraEnv) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, outFd, STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&fa, outFd, STDERR_FILENO);
+  pid_t pid = -1;
+  int err = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  if (err != 0) throw std::system_error(err, std::generic_category(), "spawn " + argv[0]);
+  return pid;
 }
 
 int decode(int status) {
@@ -53,11 +74,13 @@ bool strict() { return env("NETVRF_TEST_STRICT") == "1"; }
 Result run(const std::vector<std::string>& argv) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(pipefd[1], STDOUT_FILENO);
-    dup2(pipefd[1], STDERR_FILENO);
-    execve_(argv, {});
+  pid_t pid;
+  try {
+    pid = spawn(argv, pipefd[1]);
+  } catch (...) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    throw;
   }
   close(pipefd[1]);
   Result r;
@@ -206,15 +229,10 @@ Netvrfd::~Netvrfd() {
 }
 
 void Netvrfd::start() {
-  pid_ = fork();
-  if (pid_ == 0) {
-    int fd = open(logPath_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-    std::vector<std::string> e = env_;
-    e.push_back("NOTIFY_SOCKET=" + notifyPath_);
-    execve_({NETVRFD_PATH, "--config", configPath_, "--log-target", "stderr"}, e);
-  }
+  Fd log(open(logPath_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  std::vector<std::string> e = env_;
+  e.push_back("NOTIFY_SOCKET=" + notifyPath_);
+  pid_ = spawn({NETVRFD_PATH, "--config", configPath_, "--log-target", "stderr"}, log.get(), e);
 }
 
 std::optional<std::string> Netvrfd::waitNotify(const std::string& prefix,
