@@ -134,7 +134,8 @@ class StartEvents {
  public:
   using OnStart = std::function<void(const netvrf::docker::Event&)>;
   StartEvents(const std::string& socket, std::string prefix, OnStart onStart = {})
-      : prefix_(std::move(prefix)), onStart_(std::move(onStart)),
+      : prefix_(std::move(prefix)),
+        onStart_(std::move(onStart)),
         stream_(socket, R"({"type":["container"],"event":["start"]})",
                 {.connected = [this] { connected_ = true; },
                  .disconnected = [](const std::string&) {},
@@ -243,8 +244,10 @@ int main(int argc, char** argv) {
   int n = 100;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
-    if (a == "--one-at-a-time") atOnce = false;
-    else if (std::atoi(a.c_str()) > 0) n = std::atoi(a.c_str());
+    if (a == "--one-at-a-time")
+      atOnce = false;
+    else if (std::atoi(a.c_str()) > 0)
+      n = std::atoi(a.c_str());
     else {
       std::fprintf(stderr, "usage: bench_registration [N] [--one-at-a-time]\n");
       return 2;
@@ -252,7 +255,8 @@ int main(int argc, char** argv) {
   }
   const char* sock = std::getenv("NETVRF_TEST_DOCKER_SOCK");
   if (!sock || geteuid() != 0 || !std::getenv("NETVRF_TEST_IMAGE")) {
-    std::fprintf(stderr, "bench/registration: needs root and the test dockerd; run scripts/bench\n");
+    std::fprintf(stderr,
+                 "bench/registration: needs root and the test dockerd; run scripts/bench\n");
     return 2;
   }
   Docker docker;
@@ -323,8 +327,8 @@ int main(int argc, char** argv) {
 
   std::printf("\nregistration of %d containers started %s (start event -> entry mounted)\n", n,
               atOnce ? "at once" : "one at a time");
-  std::printf("%-34s %8s %8s %8s %12s %8s\n", "method", "p50 ms", "p99 ms", "max ms",
-              "CPU ms/ctr", "missing");
+  std::printf("%-34s %8s %8s %8s %12s %8s\n", "method", "p50 ms", "p99 ms", "max ms", "CPU ms/ctr",
+              "missing");
   print("netvrfd", daemon);
   print("by hand (docker inspect + ip netns)", byHand);
   std::printf("CPU ratio (by hand / netvrfd): %.1fx\n",

@@ -73,32 +73,32 @@ Config parseConfig(std::string_view text, std::string_view origin) {
   }
   Config c;
   Reader r(origin);
-  r.object(doc, "",
-           {
-               {"netns_dir", [&](const json& v, const std::string& k) { c.netnsDir = r.str(v, k); }},
-               {"state_dir", [&](const json& v, const std::string& k) { c.stateDir = r.str(v, k); }},
-               {"name_template",
-                [&](const json& v, const std::string& k) { c.nameTemplate = r.str(v, k); }},
-               {"fallback_template",
-                [&](const json& v, const std::string& k) { c.fallbackTemplate = r.str(v, k); }},
-               {"cleanup_on_exit",
-                [&](const json& v, const std::string& k) { c.cleanupOnExit = r.boolean(v, k); }},
-               {"log_level", [&](const json& v, const std::string& k) { c.logLevel = r.str(v, k); }},
-               {"docker",
-                [&](const json& v, const std::string& k) {
-                  r.object(v, k,
-                           {
-                               {"enabled",
-                                [&](const json& x, const std::string& kk) {
-                                  c.docker.enabled = r.boolean(x, kk);
-                                }},
-                               {"socket",
-                                [&](const json& x, const std::string& kk) {
-                                  c.docker.socket = r.str(x, kk);
-                                }},
-                           });
-                }},
-           });
+  r.object(
+      doc, "",
+      {
+          {"netns_dir", [&](const json& v, const std::string& k) { c.netnsDir = r.str(v, k); }},
+          {"state_dir", [&](const json& v, const std::string& k) { c.stateDir = r.str(v, k); }},
+          {"name_template",
+           [&](const json& v, const std::string& k) { c.nameTemplate = r.str(v, k); }},
+          {"fallback_template",
+           [&](const json& v, const std::string& k) { c.fallbackTemplate = r.str(v, k); }},
+          {"cleanup_on_exit",
+           [&](const json& v, const std::string& k) { c.cleanupOnExit = r.boolean(v, k); }},
+          {"log_level", [&](const json& v, const std::string& k) { c.logLevel = r.str(v, k); }},
+          {"docker",
+           [&](const json& v, const std::string& k) {
+             r.object(
+                 v, k,
+                 {
+                     {"enabled",
+                      [&](const json& x, const std::string& kk) {
+                        c.docker.enabled = r.boolean(x, kk);
+                      }},
+                     {"socket", [&](const json& x,
+                                    const std::string& kk) { c.docker.socket = r.str(x, kk); }},
+                 });
+           }},
+      });
   for (auto [key, dir] : {std::pair{"netns_dir", &c.netnsDir}, {"state_dir", &c.stateDir}}) {
     if (dir->empty() || dir->front() != '/') r.fail(key, "must be an absolute path");
   }

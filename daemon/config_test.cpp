@@ -41,8 +41,7 @@ TEST(Config, EveryKeyIsRead) {
 }
 
 TEST(Config, ErrorsNameTheFileAndTheKey) {
-  EXPECT_EQ(errorOf(R"({"netns_dri": "/x"})"),
-            "/etc/netvrf/netvrfd.json: unknown key 'netns_dri'");
+  EXPECT_EQ(errorOf(R"({"netns_dri": "/x"})"), "/etc/netvrf/netvrfd.json: unknown key 'netns_dri'");
   EXPECT_EQ(errorOf(R"({"docker": {"sock": "/x"}})"),
             "/etc/netvrf/netvrfd.json: unknown key 'docker.sock'");
   EXPECT_EQ(errorOf(R"({"docker": {"enabled": "yes"}})"),

@@ -11,7 +11,9 @@
 namespace netvrf {
 namespace {
 
-std::string keyOf(const std::string& runtime, const std::string& id) { return runtime + "/" + id; }
+std::string keyOf(const std::string& runtime, const std::string& id) {
+  return runtime + "/" + id;
+}
 
 std::string describe(const ContainerInfo& i) {
   return "container " + i.name + " (" + i.runtime + " " + i.id.substr(0, 12) + ")";
@@ -27,17 +29,25 @@ log::Fields fieldsOf(const ContainerInfo& i, const std::string& entry = {}) {
 
 const char* toString(BindingState s) {
   switch (s) {
-    case BindingState::Registered: return "registered";
-    case BindingState::HostNetwork: return "host-network";
-    case BindingState::NameInvalid: return "name-invalid";
-    case BindingState::NameTaken: return "name-taken";
-    case BindingState::Failed: return "failed";
+    case BindingState::Registered:
+      return "registered";
+    case BindingState::HostNetwork:
+      return "host-network";
+    case BindingState::NameInvalid:
+      return "name-invalid";
+    case BindingState::NameTaken:
+      return "name-taken";
+    case BindingState::Failed:
+      return "failed";
   }
   return "?";
 }
 
 Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, const Config& config)
-    : loop_(loop), netnsDir_(netnsDir), store_(store), config_(config),
+    : loop_(loop),
+      netnsDir_(netnsDir),
+      store_(store),
+      config_(config),
       hostNs_(*nsIdentityOfPath("/proc/self/ns/net")) {}
 
 void Manager::setState(Container& c, BindingState state, const std::string& detail) {
@@ -58,7 +68,8 @@ void Manager::adoptPrevious() {
     auto e = netnsDir_.probe(rec.entry);
     if (e.exists && e.ns && *e.ns != rec.ns) {
       log::notice("entry " + netnsDir_.pathOf(rec.entry) +
-                  " was replaced by someone else; leaving it alone", {{"NETNS", rec.entry}});
+                      " was replaced by someone else; leaving it alone",
+                  {{"NETNS", rec.entry}});
       store_.remove(rec.entry);
       continue;
     }
@@ -86,7 +97,9 @@ void Manager::adoptPrevious() {
   changed();
 }
 
-void Manager::expectRuntime(const std::string& runtime) { pendingRuntimes_.insert(runtime); }
+void Manager::expectRuntime(const std::string& runtime) {
+  pendingRuntimes_.insert(runtime);
+}
 
 void Manager::runtimeSynced(const std::string& runtime) {
   pendingRuntimes_.erase(runtime);
@@ -236,9 +249,8 @@ void Manager::unregister(Container& c, const std::string& why) {
 }
 
 void Manager::watchExit(const std::string& key, Container& c) {
-  c.exitWatch = loop_.addIo(c.pin.pidfd.get(), EPOLLIN, [this, key](uint32_t) {
-    onProcessExit(key);
-  });
+  c.exitWatch =
+      loop_.addIo(c.pin.pidfd.get(), EPOLLIN, [this, key](uint32_t) { onProcessExit(key); });
 }
 
 void Manager::onProcessExit(const std::string& key) {

@@ -80,7 +80,7 @@ class Manager {
   const Config& config_;
   NsIdentity hostNs_;
   std::map<std::string, Container> containers_;  // by runtime/id
-  std::map<std::string, std::string> entries_;    // our live entries: name -> runtime/id
+  std::map<std::string, std::string> entries_;   // our live entries: name -> runtime/id
   std::set<std::string> pendingRuntimes_;
   std::map<std::string, bool> runtimeUp_;
   bool synced_ = false;

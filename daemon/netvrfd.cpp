@@ -37,27 +37,38 @@ void usage(FILE* out) {
 Options parseArgs(int argc, char** argv) {
   Options o;
   static const option longopts[] = {{"config", required_argument, nullptr, 'c'},
-                                     {"log-target", required_argument, nullptr, 'l'},
-                                     {"verbose", no_argument, nullptr, 'v'},
-                                     {"help", no_argument, nullptr, 'h'},
-                                     {nullptr, 0, nullptr, 0}};
+                                    {"log-target", required_argument, nullptr, 'l'},
+                                    {"verbose", no_argument, nullptr, 'v'},
+                                    {"help", no_argument, nullptr, 'h'},
+                                    {nullptr, 0, nullptr, 0}};
   for (int ch; (ch = getopt_long(argc, argv, "c:vh", longopts, nullptr)) != -1;) {
     switch (ch) {
-      case 'c': o.configPath = optarg; break;
-      case 'v': o.verbose = true; break;
+      case 'c':
+        o.configPath = optarg;
+        break;
+      case 'v':
+        o.verbose = true;
+        break;
       case 'l': {
         std::string t = optarg;
-        if (t == "auto") o.logTarget = netvrf::log::Target::Auto;
-        else if (t == "stderr") o.logTarget = netvrf::log::Target::Stderr;
-        else if (t == "journal") o.logTarget = netvrf::log::Target::Journal;
+        if (t == "auto")
+          o.logTarget = netvrf::log::Target::Auto;
+        else if (t == "stderr")
+          o.logTarget = netvrf::log::Target::Stderr;
+        else if (t == "journal")
+          o.logTarget = netvrf::log::Target::Journal;
         else {
           std::fprintf(stderr, "netvrfd: --log-target must be auto, stderr or journal\n");
           std::exit(2);
         }
         break;
       }
-      case 'h': usage(stdout); std::exit(0);
-      default: usage(stderr); std::exit(2);
+      case 'h':
+        usage(stdout);
+        std::exit(0);
+      default:
+        usage(stderr);
+        std::exit(2);
     }
   }
   if (optind < argc) {

@@ -4,8 +4,14 @@
 
 namespace netvrf::service {
 
-void ready(const std::string& s) { sd_notify(0, ("READY=1\nSTATUS=" + s).c_str()); }
-void status(const std::string& s) { sd_notify(0, ("STATUS=" + s).c_str()); }
-void stopping() { sd_notify(0, "STOPPING=1\nSTATUS=stopping"); }
+void ready(const std::string& s) {
+  sd_notify(0, ("READY=1\nSTATUS=" + s).c_str());
+}
+void status(const std::string& s) {
+  sd_notify(0, ("STATUS=" + s).c_str());
+}
+void stopping() {
+  sd_notify(0, "STOPPING=1\nSTATUS=stopping");
+}
 
 }  // namespace netvrf::service

@@ -11,7 +11,9 @@ namespace netvrf {
 [[noreturn]] inline void throwErrno(int err, const std::string& what) {
   throw std::system_error(err, std::generic_category(), what);
 }
-[[noreturn]] inline void throwErrno(const std::string& what) { throwErrno(errno, what); }
+[[noreturn]] inline void throwErrno(const std::string& what) {
+  throwErrno(errno, what);
+}
 
 inline bool isErrno(const std::system_error& e, int err) {
   return e.code().category() == std::generic_category() && e.code().value() == err;

@@ -19,9 +19,13 @@ void check(int r, const char* what) {
 
 }  // namespace
 
-EventLoop::EventLoop() { check(sd_event_new(&event_), "sd_event_new"); }
+EventLoop::EventLoop() {
+  check(sd_event_new(&event_), "sd_event_new");
+}
 
-EventLoop::~EventLoop() { sd_event_unref(event_); }
+EventLoop::~EventLoop() {
+  sd_event_unref(event_);
+}
 
 EventLoop::Source EventLoop::addIo(int fd, uint32_t events, std::function<void(uint32_t)> cb) {
   using F = std::function<void(uint32_t)>;
@@ -76,7 +80,9 @@ EventLoop::Source EventLoop::addTimer(uint64_t usec, std::function<void()> cb) {
   return Source(s);
 }
 
-void EventLoop::enableWatchdog() { check(sd_event_set_watchdog(event_, 1), "sd_event_set_watchdog"); }
+void EventLoop::enableWatchdog() {
+  check(sd_event_set_watchdog(event_, 1), "sd_event_set_watchdog");
+}
 
 int EventLoop::run() {
   int r = sd_event_loop(event_);
@@ -84,7 +90,9 @@ int EventLoop::run() {
   return r;
 }
 
-void EventLoop::exit(int code) { sd_event_exit(event_, code); }
+void EventLoop::exit(int code) {
+  sd_event_exit(event_, code);
+}
 
 void EventLoop::blockSignals(std::initializer_list<int> signals) {
   sigset_t set;

@@ -8,7 +8,8 @@ namespace netvrf {
 namespace {
 
 TEST(NetnsName, AcceptsWhatIproute2Accepts) {
-  for (const std::string& ok : std::vector<std::string>{"web1", "a", "my_ctr.v2-blue", "with space", std::string(255, 'a')})
+  for (const std::string& ok :
+       std::vector<std::string>{"web1", "a", "my_ctr.v2-blue", "with space", std::string(255, 'a')})
     EXPECT_EQ(netnsNameError(ok), std::nullopt) << ok;
 }
 
@@ -37,7 +38,8 @@ TEST(NameTemplate, Validation) {
   EXPECT_EQ(templateError("docker-{shortid}"), std::nullopt);
   EXPECT_EQ(templateError("{id}"), std::nullopt);
   EXPECT_EQ(templateError("x"), "must contain {name}, {id} or {shortid}");
-  EXPECT_EQ(templateError("{name"), "has an unknown placeholder '{name' (known: {name}, {id}, {shortid})");
+  EXPECT_EQ(templateError("{name"),
+            "has an unknown placeholder '{name' (known: {name}, {id}, {shortid})");
   EXPECT_EQ(templateError("{ns}-{name}"),
             "has an unknown placeholder '{ns}' (known: {name}, {id}, {shortid})");
   EXPECT_EQ(templateError("ns/{name}"), "must not contain '/'");

@@ -19,7 +19,8 @@ namespace {
 // flock(LOCK_EX) on the directory, as `ip netns add` does, released on scope exit.
 class DirLock {
  public:
-  explicit DirLock(const std::string& dir) : fd_(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
+  explicit DirLock(const std::string& dir)
+      : fd_(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) {
     if (!fd_) throwErrno("open " + dir);
     while (flock(fd_.get(), LOCK_EX) < 0) {
       if (errno != EINTR) throwErrno("flock " + dir);
@@ -50,7 +51,7 @@ void NetnsDir::prepare() {
 
 NetnsDir::Entry NetnsDir::probe(const std::string& name) const {
   std::string path = pathOf(name);
-  struct statfs fs{};
+  struct statfs fs {};
   if (statfs(path.c_str(), &fs) < 0) {
     if (errno == ENOENT) return {};
     throwErrno("statfs " + path);

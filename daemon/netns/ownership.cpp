@@ -16,10 +16,14 @@ namespace {
 constexpr const char* kSuffix = ".json";
 
 nlohmann::json toJson(const OwnershipRecord& r) {
-  return {{"entry", r.entry},         {"runtime", r.runtime},
-          {"container_id", r.containerId}, {"container_name", r.containerName},
-          {"pid", r.pid},             {"start_time", r.startTime},
-          {"ns_dev", uint64_t(r.ns.dev)}, {"ns_ino", uint64_t(r.ns.ino)}};
+  return {{"entry", r.entry},
+          {"runtime", r.runtime},
+          {"container_id", r.containerId},
+          {"container_name", r.containerName},
+          {"pid", r.pid},
+          {"start_time", r.startTime},
+          {"ns_dev", uint64_t(r.ns.dev)},
+          {"ns_ino", uint64_t(r.ns.ino)}};
 }
 
 OwnershipRecord fromJson(const nlohmann::json& j) {

@@ -28,7 +28,7 @@ class OwnershipStore {
  public:
   explicit OwnershipStore(std::string stateDir);
 
-  void prepare();                           // creates the directory
+  void prepare();                            // creates the directory
   void save(const OwnershipRecord& record);  // atomic (write + rename); throws system_error
   void remove(const std::string& entry);
   std::optional<OwnershipRecord> find(const std::string& entry) const;

@@ -19,16 +19,18 @@ extern "C" {
 
 namespace netvrf {
 
-std::string NsIdentity::str() const { return "net:[" + std::to_string(ino) + "]"; }
+std::string NsIdentity::str() const {
+  return "net:[" + std::to_string(ino) + "]";
+}
 
 NsIdentity nsIdentityOfFd(int fd) {
-  struct stat st{};
+  struct stat st {};
   if (fstat(fd, &st) < 0) throwErrno("fstat namespace");
   return {st.st_dev, st.st_ino};
 }
 
 std::optional<NsIdentity> nsIdentityOfPath(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   if (stat(path.c_str(), &st) < 0) {
     if (errno == ENOENT) return std::nullopt;
     throwErrno("stat " + path);

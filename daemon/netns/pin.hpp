@@ -19,7 +19,7 @@ struct NsIdentity {
   std::string str() const;  // "net:[4026532281]", as /proc shows it
 };
 
-NsIdentity nsIdentityOfFd(int fd);                                   // throws system_error
+NsIdentity nsIdentityOfFd(int fd);                                    // throws system_error
 std::optional<NsIdentity> nsIdentityOfPath(const std::string& path);  // nothing if absent
 
 // A process and its network namespace, held open. The pidfd tells when the process exits

@@ -48,7 +48,8 @@ struct RuntimeAvailability {
   std::string detail;
 };
 
-using RuntimeEvent = std::variant<ContainerRunning, ContainerStopped, RuntimeSynced, RuntimeAvailability>;
+using RuntimeEvent =
+    std::variant<ContainerRunning, ContainerStopped, RuntimeSynced, RuntimeAvailability>;
 
 // One watcher per runtime. It posts RuntimeEvents through the sink given at construction,
 // from its own threads.

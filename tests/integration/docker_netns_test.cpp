@@ -41,7 +41,8 @@ TEST_F(DockerNetns, RunningContainerAppearsInIpNetnsWithItsInterfaces) {
   ASSERT_TRUE(waitRegistered(name, name)) << d.log();
   EXPECT_TRUE(ipNetnsLists(name));
   // The namespace is the container's own: same inode as Docker's SandboxKey.
-  EXPECT_EQ(entryNs(name), nsIdentityOfPath(docker_.inspect(name, "{{.NetworkSettings.SandboxKey}}")));
+  EXPECT_EQ(entryNs(name),
+            nsIdentityOfPath(docker_.inspect(name, "{{.NetworkSettings.SandboxKey}}")));
   Result link = run({"ip", "netns", "exec", name, "ip", "-o", "link", "show"});
   EXPECT_EQ(link.status, 0) << link.out;
   EXPECT_NE(link.out.find("eth0@"), std::string::npos) << link.out;
@@ -225,8 +226,9 @@ TEST_F(DockerNetns, UnusableNameIsReportedWithTheContainerIdAndNeverMounted) {
 
 TEST_F(DockerNetns, EventsResumeAfterDockerdRestarts) {
   const char* services = std::getenv("NETVRF_TEST_SERVICES");
-  NETVRF_REQUIRE(services ? std::nullopt
-                          : std::optional<std::string>("needs NETVRF_TEST_SERVICES to restart dockerd"));
+  NETVRF_REQUIRE(services
+                     ? std::nullopt
+                     : std::optional<std::string>("needs NETVRF_TEST_SERVICES to restart dockerd"));
   Netvrfd d;
   d.start();
   ASSERT_TRUE(d.waitReady()) << d.log();
@@ -271,7 +273,8 @@ TEST_F(DockerNetns, KilledDaemonRecoversWithNoStaleAndNoMissingEntries) {
   d->wait();
   std::this_thread::sleep_for(1500ms);
   // Half of the running containers die while netvrfd is down.
-  Result ps = docker_.cli({"ps", "-q", "--filter", "name=nvt" + std::to_string(getpid()) + "-churn"});
+  Result ps =
+      docker_.cli({"ps", "-q", "--filter", "name=nvt" + std::to_string(getpid()) + "-churn"});
   stop = true;
   churn.join();
   std::istringstream ids(ps.out);

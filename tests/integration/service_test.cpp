@@ -80,7 +80,11 @@ TEST(Service, StaleEntryOfAPreviousRunIsCollectedAtStart) {
     store.prepare();
     // The namespace mounted as `entry` belongs to no running process; its record names a PID
     // that is long gone (start time 1).
-    ASSERT_EQ(run({"sh", "-c", "touch /var/run/netns/" + entry + " && mount --bind /var/run/netns/nvt-stale-src /var/run/netns/" + entry}).status, 0);
+    ASSERT_EQ(run({"sh", "-c",
+                   "touch /var/run/netns/" + entry +
+                       " && mount --bind /var/run/netns/nvt-stale-src /var/run/netns/" + entry})
+                  .status,
+              0);
     OwnershipRecord rec{entry, "docker", "deadbeef0000", "stale", 1, 1, *entryNs(entry)};
     store.save(rec);
   }

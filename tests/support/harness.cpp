@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,7 +30,9 @@ std::string env(const char* name, const char* fallback = "") {
   return v ? v : fallback;
 }
 
-std::string dockerSock() { return env("NETVRF_TEST_DOCKER_SOCK"); }
+std::string dockerSock() {
+  return env("NETVRF_TEST_DOCKER_SOCK");
+}
 
 // Starts argv[0] with stdout and stderr on `outFd` and `extraEnv` added to ours. posix_spawn,
 // not fork + exec: the tests are multithreaded, and a forked child that allocates before exec
@@ -69,7 +71,9 @@ int decode(int status) {
 
 }  // namespace
 
-bool strict() { return env("NETVRF_TEST_STRICT") == "1"; }
+bool strict() {
+  return env("NETVRF_TEST_STRICT") == "1";
+}
 
 Result run(const std::vector<std::string>& argv) {
   int pipefd[2];
@@ -155,7 +159,8 @@ std::string Docker::runDetached(const std::string& name, const std::vector<std::
   // The id is the last line (warnings come first).
   auto end = r.out.find_last_not_of('\n');
   auto start = r.out.rfind('\n', end);
-  return r.out.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
+  return r.out.substr(start == std::string::npos ? 0 : start + 1,
+                      end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
 void Docker::remove(const std::string& name) {
@@ -188,10 +193,10 @@ Netvrfd::Netvrfd(const std::string& extraConfig, const std::vector<std::string>&
   logPath_ = dir_.path() + "/netvrfd.log";
   notifyPath_ = dir_.path() + "/notify.sock";
   // cleanup_on_exit: a test's daemon leaves nothing behind in the host's /var/run/netns.
-  nlohmann::json config = {{"state_dir", stateDir_},
-                           {"cleanup_on_exit", true},
-                           {"docker", {{"socket", dockerSock().empty() ? "/nonexistent.sock"
-                                                                       : dockerSock()}}}};
+  nlohmann::json config = {
+      {"state_dir", stateDir_},
+      {"cleanup_on_exit", true},
+      {"docker", {{"socket", dockerSock().empty() ? "/nonexistent.sock" : dockerSock()}}}};
   if (!extraConfig.empty()) config.merge_patch(nlohmann::json::parse(extraConfig));
   std::ofstream(configPath_) << config.dump(2);
 
@@ -280,13 +285,17 @@ std::string Netvrfd::log() const {
   return ss.str();
 }
 
-std::string netnsPath(const std::string& name) { return "/var/run/netns/" + name; }
+std::string netnsPath(const std::string& name) {
+  return "/var/run/netns/" + name;
+}
 
 std::optional<NsIdentity> entryNs(const std::string& name) {
   return NetnsDir("/var/run/netns").probe(name).ns;
 }
 
-bool entryExists(const std::string& name) { return NetnsDir("/var/run/netns").probe(name).exists; }
+bool entryExists(const std::string& name) {
+  return NetnsDir("/var/run/netns").probe(name).exists;
+}
 
 bool isMounted(const std::string& path) {
   // /var/run is a link to /run: mountinfo shows the resolved path.

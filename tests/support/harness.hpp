@@ -5,11 +5,11 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
-#include <thread>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/fd.hpp"
@@ -34,12 +34,12 @@ std::optional<std::string> missingRoot();
 std::optional<std::string> missingDocker();
 bool strict();
 
-#define NETVRF_REQUIRE(reason)                                      \
-  do {                                                              \
-    if (auto why_ = (reason)) {                                     \
-      if (::netvrf::test::strict()) GTEST_FAIL() << *why_;          \
-      GTEST_SKIP() << *why_;                                        \
-    }                                                               \
+#define NETVRF_REQUIRE(reason)                             \
+  do {                                                     \
+    if (auto why_ = (reason)) {                            \
+      if (::netvrf::test::strict()) GTEST_FAIL() << *why_; \
+      GTEST_SKIP() << *why_;                               \
+    }                                                      \
   } while (0)
 
 // A scratch directory, removed (with anything mounted in it) at the end.

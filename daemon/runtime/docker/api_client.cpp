@@ -14,7 +14,9 @@ ApiClient::ApiClient(std::string socket) : socket_(std::move(socket)), curl_(cur
   if (!curl_) throw std::runtime_error("curl_easy_init failed");
 }
 
-ApiClient::~ApiClient() { curl_easy_cleanup(curl_); }
+ApiClient::~ApiClient() {
+  curl_easy_cleanup(curl_);
+}
 
 ApiClient::Response ApiClient::get(const std::string& path) {
   Response r;

@@ -14,15 +14,18 @@ constexpr const char* kFilters =
 Watcher::Watcher(DockerConfig config, std::function<void(RuntimeEvent)> sink)
     : config_(std::move(config)),
       sink_(std::move(sink)),
-      stream_(config_.socket, kFilters,
-              {
-                  .connected = [this] { queue_.push(Connected{}); },
-                  .disconnected = [this](const std::string& why) { queue_.push(Disconnected{why}); },
-                  .event = [this](Event e) { queue_.push(std::move(e)); },
-              }),
+      stream_(
+          config_.socket, kFilters,
+          {
+              .connected = [this] { queue_.push(Connected{}); },
+              .disconnected = [this](const std::string& why) { queue_.push(Disconnected{why}); },
+              .event = [this](Event e) { queue_.push(std::move(e)); },
+          }),
       api_(config_.socket) {}
 
-Watcher::~Watcher() { stop(); }
+Watcher::~Watcher() {
+  stop();
+}
 
 void Watcher::start() {
   resolver_ = std::thread([this] { resolveLoop(); });
@@ -108,8 +111,8 @@ std::optional<ContainerRunning> Watcher::resolve(const std::string& id) {
   try {
     auto expected = expectedNs(*c);
     if (!expected)
-      r.pinError = "its namespace cannot be identified (no sandbox; network mode " +
-                   c->networkMode + ")";
+      r.pinError =
+          "its namespace cannot be identified (no sandbox; network mode " + c->networkMode + ")";
     else
       r.pin = pinNetns(c->pid, expected);
   } catch (const std::system_error& e) {

@@ -17,7 +17,9 @@ int64_t nowNano() {
 }  // namespace
 
 EventStream::EventStream(std::string socket, std::string filters, Callbacks callbacks)
-    : socket_(std::move(socket)), filters_(std::move(filters)), cb_(std::move(callbacks)),
+    : socket_(std::move(socket)),
+      filters_(std::move(filters)),
+      cb_(std::move(callbacks)),
       multi_(curl_multi_init()) {
   if (!multi_) throw std::runtime_error("curl_multi_init failed");
 }
@@ -27,7 +29,9 @@ EventStream::~EventStream() {
   curl_multi_cleanup(multi_);
 }
 
-void EventStream::start() { thread_ = std::thread([this] { run(); }); }
+void EventStream::start() {
+  thread_ = std::thread([this] { run(); });
+}
 
 void EventStream::stop() {
   stopping_ = true;
@@ -51,8 +55,8 @@ void EventStream::run() {
 void EventStream::sleepInterruptibly(std::chrono::milliseconds d) {
   auto until = std::chrono::steady_clock::now() + d;
   while (!stopping_) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until -
-                                                                      std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        until - std::chrono::steady_clock::now());
     if (left.count() <= 0) return;
     curl_multi_poll(multi_, nullptr, 0, int(left.count()), nullptr);
   }
@@ -85,28 +89,30 @@ std::string EventStream::streamOnce() {
   curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy, CURLOPT_PRIVATE, this);
   curl_easy_setopt(easy, CURLOPT_WRITEDATA, this);
-  curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* self) {
-    static_cast<EventStream*>(self)->onData(d, s * n);
-    return s * n;
-  });
+  curl_easy_setopt(
+      easy, CURLOPT_WRITEFUNCTION, +[](char* d, size_t s, size_t n, void* self) {
+        static_cast<EventStream*>(self)->onData(d, s * n);
+        return s * n;
+      });
   // Docker sends the headers as soon as it subscribed us: that moment, not the first event, is
   // when the stream is up and a re-list can no longer miss anything.
   curl_easy_setopt(easy, CURLOPT_HEADERDATA, easy);
-  curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, +[](char* d, size_t s, size_t n, void* e) {
-    std::string_view line(d, s * n);
-    if (line == "\r\n" || line == "\n") {
-      long code = 0;
-      curl_easy_getinfo(static_cast<CURL*>(e), CURLINFO_RESPONSE_CODE, &code);
-      EventStream* self = nullptr;
-      curl_easy_getinfo(static_cast<CURL*>(e), CURLINFO_PRIVATE, &self);
-      if (code == 200 && !self->announced_) {
-        self->announced_ = true;
-        if (!self->since_) self->since_ = nowNano();
-        self->cb_.connected();
-      }
-    }
-    return s * n;
-  });
+  curl_easy_setopt(
+      easy, CURLOPT_HEADERFUNCTION, +[](char* d, size_t s, size_t n, void* e) {
+        std::string_view line(d, s * n);
+        if (line == "\r\n" || line == "\n") {
+          long code = 0;
+          curl_easy_getinfo(static_cast<CURL*>(e), CURLINFO_RESPONSE_CODE, &code);
+          EventStream* self = nullptr;
+          curl_easy_getinfo(static_cast<CURL*>(e), CURLINFO_PRIVATE, &self);
+          if (code == 200 && !self->announced_) {
+            self->announced_ = true;
+            if (!self->since_) self->since_ = nowNano();
+            self->cb_.connected();
+          }
+        }
+        return s * n;
+      });
 
   curl_multi_add_handle(multi_, easy);
   std::string why;
@@ -124,7 +130,7 @@ std::string EventStream::streamOnce() {
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     if (rc == CURLE_COULDNT_CONNECT)
       why = access(socket_.c_str(), F_OK) == 0 ? "connection refused"
-                                                : "no such socket; is dockerd running?";
+                                               : "no such socket; is dockerd running?";
     else if (rc != CURLE_OK)
       why = curl_easy_strerror(rc);
     else if (code != 200)
