@@ -27,57 +27,59 @@ EventLoop::~EventLoop() {
   sd_event_unref(event_);
 }
 
-EventLoop::Source EventLoop::addIo(int fd, uint32_t events, std::function<void(uint32_t)> cb) {
-  using F = std::function<void(uint32_t)>;
-  auto* owned = new F(std::move(cb));
+// Registers a source whose callback `F` is owned by the source: sd-event frees it when the
+// source goes. `add` is the sd_event_add_* call, given the out-pointer and the userdata.
+template <typename F, typename Add>
+EventLoop::Source EventLoop::attach(F callback, const char* what, Add add) {
+  auto* owned = new F(std::move(callback));
   sd_event_source* s = nullptr;
-  int r = sd_event_add_io(
-      event_, &s, fd, events,
-      [](sd_event_source*, int, uint32_t revents, void* u) {
-        (*static_cast<F*>(u))(revents);
-        return 0;
-      },
-      owned);
-  if (r < 0) delete owned;
-  check(r, "sd_event_add_io");
+  if (int r = add(&s, owned); r < 0) {
+    delete owned;
+    throwErrno(-r, what);
+  }
   sd_event_source_set_destroy_callback(s, deleteCallback<F>);
   return Source(s);
+}
+
+EventLoop::Source EventLoop::addIo(int fd, uint32_t events, std::function<void(uint32_t)> cb) {
+  using F = std::function<void(uint32_t)>;
+  return attach(std::move(cb), "sd_event_add_io", [&](sd_event_source** s, F* f) {
+    return sd_event_add_io(
+        event_, s, fd, events,
+        [](sd_event_source*, int, uint32_t revents, void* u) {
+          (*static_cast<F*>(u))(revents);
+          return 0;
+        },
+        f);
+  });
 }
 
 EventLoop::Source EventLoop::addSignal(int signal, std::function<void()> cb) {
   using F = std::function<void()>;
-  auto* owned = new F(std::move(cb));
-  sd_event_source* s = nullptr;
-  int r = sd_event_add_signal(
-      event_, &s, signal,
-      [](sd_event_source*, const signalfd_siginfo*, void* u) {
-        (*static_cast<F*>(u))();
-        return 0;
-      },
-      owned);
-  if (r < 0) delete owned;
-  check(r, "sd_event_add_signal");
-  sd_event_source_set_destroy_callback(s, deleteCallback<F>);
-  return Source(s);
+  return attach(std::move(cb), "sd_event_add_signal", [&](sd_event_source** s, F* f) {
+    return sd_event_add_signal(
+        event_, s, signal,
+        [](sd_event_source*, const signalfd_siginfo*, void* u) {
+          (*static_cast<F*>(u))();
+          return 0;
+        },
+        f);
+  });
 }
 
 EventLoop::Source EventLoop::addTimer(uint64_t usec, std::function<void()> cb) {
   using F = std::function<void()>;
-  auto* owned = new F(std::move(cb));
-  sd_event_source* s = nullptr;
   uint64_t now = 0;
   sd_event_now(event_, CLOCK_MONOTONIC, &now);
-  int r = sd_event_add_time(
-      event_, &s, CLOCK_MONOTONIC, now + usec, 1000,
-      [](sd_event_source*, uint64_t, void* u) {
-        (*static_cast<F*>(u))();
-        return 0;
-      },
-      owned);
-  if (r < 0) delete owned;
-  check(r, "sd_event_add_time");
-  sd_event_source_set_destroy_callback(s, deleteCallback<F>);
-  return Source(s);
+  return attach(std::move(cb), "sd_event_add_time", [&](sd_event_source** s, F* f) {
+    return sd_event_add_time(
+        event_, s, CLOCK_MONOTONIC, now + usec, 1000,
+        [](sd_event_source*, uint64_t, void* u) {
+          (*static_cast<F*>(u))();
+          return 0;
+        },
+        f);
+  });
 }
 
 void EventLoop::enableWatchdog() {

@@ -52,6 +52,9 @@ class EventLoop {
   static void blockSignals(std::initializer_list<int> signals);
 
  private:
+  template <typename F, typename Add>
+  Source attach(F callback, const char* what, Add add);
+
   sd_event* event_ = nullptr;
 };
 

@@ -34,8 +34,7 @@ class DockerNetns : public ::testing::Test {
 
 TEST_F(DockerNetns, RunningContainerAppearsInIpNetnsWithItsInterfaces) {
   Netvrfd d;
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string name = docker_.uniqueName("web");
   docker_.runDetached(name);
   ASSERT_TRUE(waitRegistered(name, name)) << d.log();
@@ -52,8 +51,7 @@ TEST_F(DockerNetns, RunningContainerAppearsInIpNetnsWithItsInterfaces) {
 
 TEST_F(DockerNetns, RemovedContainerLeavesNoEntryAndNoMount) {
   Netvrfd d;
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string name = docker_.uniqueName("gone");
   docker_.runDetached(name);
   ASSERT_TRUE(waitRegistered(name, name)) << d.log();
@@ -67,8 +65,7 @@ TEST_F(DockerNetns, RemovedContainerLeavesNoEntryAndNoMount) {
 
 TEST_F(DockerNetns, StoppedContainerIsUnregisteredAtOnce) {
   Netvrfd d;
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string name = docker_.uniqueName("stop");
   docker_.runDetached(name);
   ASSERT_TRUE(waitRegistered(name, name)) << d.log();
@@ -80,8 +77,7 @@ TEST_F(DockerNetns, StoppedContainerIsUnregisteredAtOnce) {
 
 TEST_F(DockerNetns, RestartPolicyGivesTheNewNamespaceUnderTheSameName) {
   Netvrfd d;
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string name = docker_.uniqueName("restart");
   docker_.runDetached(name, {"--restart", "always"}, {"sh", "-c", "sleep 1; exit 3"});
   ASSERT_TRUE(waitRegistered(name, name)) << d.log();
@@ -103,8 +99,7 @@ TEST_F(DockerNetns, RestartPolicyGivesTheNewNamespaceUnderTheSameName) {
 
 TEST_F(DockerNetns, ContainerModeIsAnotherNameForTheSameNamespaceAndNoneRegisters) {
   Netvrfd d;
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string base = docker_.uniqueName("base");
   std::string joined = docker_.uniqueName("joined");
   std::string isolated = docker_.uniqueName("none");
@@ -126,8 +121,7 @@ TEST_F(DockerNetns, ContainerModeIsAnotherNameForTheSameNamespaceAndNoneRegister
 
 TEST_F(DockerNetns, HostNetworkContainersAreNotRegistered) {
   Netvrfd d;
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string host = docker_.uniqueName("host");
   std::string marker = docker_.uniqueName("marker");
   docker_.runDetached(host, {"--network", "host"});
@@ -142,8 +136,7 @@ TEST_F(DockerNetns, ContainersRunningBeforeStartAreRegisteredBeforeReady) {
   std::string name = docker_.uniqueName("early");
   docker_.runDetached(name);
   Netvrfd d;
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   // READY=1 comes after the initial sync: no waiting needed.
   EXPECT_EQ(entryNs(name), docker_.ns(name)) << d.log();
 }
@@ -153,8 +146,7 @@ TEST_F(DockerNetns, StoppingLeavesEntriesAndTheNextDaemonAdoptsThem) {
   std::string saved = "/tmp/" + name + ".state";
   {
     Netvrfd first(R"({"cleanup_on_exit": false})");
-    first.start();
-    ASSERT_TRUE(first.waitReady()) << first.log();
+    ASSERT_TRUE(first.startReady()) << first.log();
     docker_.runDetached(name);
     ASSERT_TRUE(waitRegistered(name, name)) << first.log();
     first.signal(SIGTERM);
@@ -166,8 +158,7 @@ TEST_F(DockerNetns, StoppingLeavesEntriesAndTheNextDaemonAdoptsThem) {
   Netvrfd second;
   std::filesystem::remove_all(second.stateDir());
   std::filesystem::rename(saved, second.stateDir());
-  second.start();
-  ASSERT_TRUE(second.waitReady()) << second.log();
+  ASSERT_TRUE(second.startReady()) << second.log();
   EXPECT_NE(second.log().find("kept /var/run/netns/" + name + " from before"), std::string::npos)
       << second.log();
   docker_.remove(name);
@@ -180,8 +171,7 @@ TEST_F(DockerNetns, ForeignEntryWithTheSameNameIsLeftAloneAndAFallbackIsUsed) {
   auto foreign = entryNs(name);
   ASSERT_TRUE(foreign);
   Netvrfd d;
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string id = docker_.runDetached(name);
   std::string fallback = name + "-" + id.substr(0, 12);
   EXPECT_TRUE(waitRegistered(fallback, name)) << d.log();
@@ -200,8 +190,7 @@ TEST_F(DockerNetns, WithoutFallbackATakenNameIsSkippedAndReported) {
   ASSERT_EQ(run({"ip", "netns", "add", name}).status, 0);
   auto foreign = entryNs(name);
   Netvrfd d(R"({"fallback_template": ""})");
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string id = docker_.runDetached(name);
   EXPECT_TRUE(waitUntil([&] { return d.log().find("not registered") != std::string::npos; }))
       << d.log();
@@ -213,8 +202,7 @@ TEST_F(DockerNetns, WithoutFallbackATakenNameIsSkippedAndReported) {
 TEST_F(DockerNetns, UnusableNameIsReportedWithTheContainerIdAndNeverMounted) {
   // 4 x 64 + 1 = 257 bytes: over iproute2's limit.
   Netvrfd d(R"({"name_template": "{id}{id}{id}{id}x", "fallback_template": ""})");
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string name = docker_.uniqueName("long");
   std::string id = docker_.runDetached(name);
   ASSERT_TRUE(waitUntil([&] { return d.log().find("257 bytes long") != std::string::npos; }))
@@ -230,8 +218,7 @@ TEST_F(DockerNetns, EventsResumeAfterDockerdRestarts) {
                      ? std::nullopt
                      : std::optional<std::string>("needs NETVRF_TEST_SERVICES to restart dockerd"));
   Netvrfd d;
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::string before = docker_.uniqueName("before");
   docker_.runDetached(before);
   ASSERT_TRUE(waitRegistered(before, before)) << d.log();
@@ -250,8 +237,7 @@ TEST_F(DockerNetns, EventsResumeAfterDockerdRestarts) {
 TEST_F(DockerNetns, KilledDaemonRecoversWithNoStaleAndNoMissingEntries) {
   auto d = std::make_unique<Netvrfd>();
   std::string stateDir = d->stateDir();
-  d->start();
-  ASSERT_TRUE(d->waitReady()) << d->log();
+  ASSERT_TRUE(d->startReady()) << d->log();
 
   // Churn: containers come and go while netvrfd is killed and comes back.
   std::atomic<bool> stop{false};
@@ -284,8 +270,7 @@ TEST_F(DockerNetns, KilledDaemonRecoversWithNoStaleAndNoMissingEntries) {
 
   // A second netvrfd with the same state directory.
   Netvrfd again(R"({"state_dir": ")" + stateDir + R"("})");
-  again.start();
-  ASSERT_TRUE(again.waitReady()) << again.log();
+  ASSERT_TRUE(again.startReady()) << again.log();
 
   std::set<std::string> running;
   Result now = docker_.cli({"ps", "--format", "{{.Names}}", "--filter",

@@ -38,8 +38,7 @@ TEST(Service, ReadyWithStatusWithoutDockerAndCleanExitOnSigterm) {
 TEST(Service, SaysOnceThatDockerIsAbsent) {
   NETVRF_REQUIRE(missingRoot());
   Netvrfd d(kNoDocker);
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   std::this_thread::sleep_for(3s);  // several reconnect attempts
   std::string log = d.log();
   size_t first = log.find("docker: not reachable");
@@ -50,8 +49,7 @@ TEST(Service, SaysOnceThatDockerIsAbsent) {
 TEST(Service, PingsTheWatchdogWhenAsked) {
   NETVRF_REQUIRE(missingRoot());
   Netvrfd d(kNoDocker, {"WATCHDOG_USEC=400000"});  // no WATCHDOG_PID: any PID may ping
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   EXPECT_TRUE(d.waitNotify("WATCHDOG=1", 2s)) << d.log();
   EXPECT_TRUE(d.waitNotify("WATCHDOG=1", 2s)) << d.log();
 }
@@ -89,8 +87,7 @@ TEST(Service, StaleEntryOfAPreviousRunIsCollectedAtStart) {
     store.save(rec);
   }
   run({"ip", "netns", "del", "nvt-stale-src"});
-  d.start();
-  ASSERT_TRUE(d.waitReady()) << d.log();
+  ASSERT_TRUE(d.startReady()) << d.log();
   EXPECT_FALSE(entryExists(entry)) << d.log();
   EXPECT_FALSE(isMounted(netnsPath(entry)));
   EXPECT_NE(d.log().find("removed stale entry /var/run/netns/" + entry), std::string::npos)

@@ -84,6 +84,10 @@ class Netvrfd {
   ~Netvrfd();
 
   void start();
+  bool startReady() {
+    start();
+    return waitReady();
+  }
   // Waits for READY=1; false on timeout or exit.
   bool waitReady(std::chrono::milliseconds timeout = std::chrono::seconds(20));
   // Waits for a notify message starting with `prefix`; returns it.
