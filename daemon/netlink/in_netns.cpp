@@ -1,0 +1,23 @@
+#include "netlink/in_netns.hpp"
+
+#include <sched.h>
+
+#include "common/error.hpp"
+
+namespace netvrf {
+
+void runInNetnsImpl(int netnsFd, const std::function<void()>& work) {
+  std::exception_ptr failure;
+  std::thread t([&] {
+    try {
+      if (setns(netnsFd, CLONE_NEWNET) < 0) throwErrno("enter network namespace");
+      work();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+}  // namespace netvrf

@@ -1,0 +1,63 @@
+#pragma once
+
+#include <netlink/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netvrf {
+
+// A request that cannot be carried out as asked; the message is one line naming the object
+// and the cause. Nothing was changed.
+class VrfError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct VrfInfo {
+  std::string name;
+  uint32_t table = 0;
+  int ifindex = 0;
+  bool up = false;
+};
+
+// Linux interface names: 1 to 15 bytes (IFNAMSIZ - 1), no '/', no whitespace or control
+// characters, not "." or "..". Returns why `name` cannot be used, or nothing.
+std::optional<std::string> ifnameError(std::string_view name);
+// Tables 0 (unspec), 253 (default), 254 (main) and 255 (local) belong to the kernel.
+std::optional<std::string> tableError(uint64_t table);
+
+// The metric of the per-table catch-all, so lookups never fall through to the main table.
+inline constexpr uint32_t kUnreachableMetric = 4278198272u;
+inline constexpr uint32_t kL3mdevRulePref = 1000;
+
+// VRF devices in the namespace `sock` is bound to.
+class Vrfs {
+ public:
+  explicit Vrfs(nl_sock* sock) : sock_(sock) {}
+
+  std::vector<VrfInfo> list();
+  std::optional<VrfInfo> find(const std::string& name);
+
+  // Creates VRF `name` with `table`, up, with unreachable defaults (IPv4 and IPv6) in its table
+  // and the l3mdev rule present. Idempotent: an existing VRF with the same table is completed
+  // and returned. Throws VrfError for a bad name or table, a table owned by another VRF, an
+  // existing VRF with another table, or a kernel without VRF support; everything it created is
+  // removed again when a later step fails.
+  VrfInfo create(const std::string& name, uint64_t table);
+
+  // Deletes VRF `name` and its catch-all routes. Throws VrfError if it is not a VRF.
+  void remove(const std::string& name);
+
+ private:
+  void addUnreachableDefaults(uint32_t table);
+  void ensureL3mdevRules();
+
+  nl_sock* sock_;
+};
+
+}  // namespace netvrf
