@@ -11,6 +11,7 @@
 #include "harness.hpp"
 #include "netlink/in_netns.hpp"
 #include "netlink/nl_handle.hpp"
+#include "netlink/tables.hpp"
 #include "netlink/vrf.hpp"
 
 namespace netvrf::test {
@@ -180,6 +181,22 @@ TEST_F(VrfKernel, DeletedL3mdevRuleIsRestoredByTheNextVrf) {
   for (const auto& r : ipJson({"-4", "rule", "show"}))
     l3mdev |= r.value("priority", 0) == 1000 && r.contains("l3mdev");
   EXPECT_TRUE(l3mdev);
+}
+
+TEST_F(VrfTest, TablesInUseSeesRoutesAndRulesOfBothFamilies) {
+  auto before = inNs([](Vrfs&) { return tablesInUse(connectRoute().get()); });
+  EXPECT_FALSE(before.count(1001));
+  runInNetns(ns_.get(), [] {
+    ASSERT_EQ(run({"ip", "route", "add", "unreachable", "203.0.113.0/24", "table", "1001"}).status,
+              0);
+    ASSERT_EQ(
+        run({"ip", "-6", "route", "add", "unreachable", "2001:db8::/32", "table", "1600"}).status,
+        0);
+    ASSERT_EQ(run({"ip", "rule", "add", "pref", "3000", "lookup", "1500"}).status, 0);
+  });
+  auto used = inNs([](Vrfs&) { return tablesInUse(connectRoute().get()); });
+  for (uint32_t t : {1001u, 1500u, 1600u, 254u, 255u}) EXPECT_TRUE(used.count(t)) << t;
+  EXPECT_EQ(pickTable({1001, 1999}, used), 1002u);
 }
 
 TEST_F(VrfTest, MissingKernelSupportIsNamedAndChangesNothing) {
