@@ -4,6 +4,8 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -26,6 +28,8 @@ void writeAtomically(const std::string& path, const std::string& text) {
     out.flush();
     if (!out) throwErrno(errno ? errno : EIO, "write " + tmp);
   }
+  // Readable by everyone whatever the umask: `ip route show table red` runs as any user.
+  if (chmod(tmp.c_str(), 0644) != 0) throwErrno("chmod " + tmp);
   if (std::rename(tmp.c_str(), path.c_str()) != 0) throwErrno("rename " + tmp + " to " + path);
 }
 

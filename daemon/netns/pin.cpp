@@ -71,7 +71,9 @@ PinnedNetns pinNetns(pid_t pid, const std::optional<NsIdentity>& expected) {
   if (!p.netns) throwErrno(errno == ENOENT ? ESRCH : errno, who + ": open " + nsPath);
   // The pidfd names the process that had `pid` when it was opened. If that process is still
   // alive now, /proc/PID above was the same process, not a successor that reused the PID.
-  if (pidfd_send_signal(p.pidfd.get(), 0, nullptr, 0) < 0 || processExited(p.pidfd.get()))
+  // ESRCH only: EPERM (a process of another user, without CAP_KILL) still means it lives.
+  bool gone = pidfd_send_signal(p.pidfd.get(), 0, nullptr, 0) < 0 && errno == ESRCH;
+  if (gone || processExited(p.pidfd.get()))
     throwErrno(ESRCH, who + " exited while its namespace was being opened");
   p.ns = nsIdentityOfFd(p.netns.get());
   if (expected && p.ns != *expected)
