@@ -119,6 +119,19 @@ TEST_F(DockerNetns, ContainerModeIsAnotherNameForTheSameNamespaceAndNoneRegister
   EXPECT_TRUE(entryExists(base));
 }
 
+TEST_F(DockerNetns, TheUnitsCapabilitiesAreEnoughAlsoForAnotherUsersContainer) {
+  // Exactly systemd/netvrfd.service's CapabilityBoundingSet=. Without CAP_KILL, the PID-reuse
+  // check gets EPERM for a process of another user, which must still read as alive.
+  Netvrfd d;
+  d.setWrapper({"setpriv", "--bounding-set=-all,+sys_admin,+net_admin,+sys_ptrace", "--"});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("user");
+  docker_.runDetached(name, {"--user", "1000:1000"});
+  ASSERT_TRUE(waitRegistered(name, name)) << d.log();
+  docker_.remove(name);
+  EXPECT_TRUE(waitUntil([&] { return !entryExists(name); }, 5s)) << d.log();
+}
+
 TEST_F(DockerNetns, HostNetworkContainersAreNotRegistered) {
   Netvrfd d;
   ASSERT_TRUE(d.startReady()) << d.log();

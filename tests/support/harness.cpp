@@ -151,7 +151,7 @@ std::string Docker::runDetached(const std::string& name, const std::vector<std::
                                 const std::vector<std::string>& cmd) {
   std::vector<std::string> a{"run", "-d", "--name", name};
   a.insert(a.end(), args.begin(), args.end());
-  a.push_back(env("NETVRF_TEST_IMAGE", "netvrf-test/busybox"));
+  a.push_back(env("NETVRF_TEST_IMAGE", "netvrf-test/busybox:v2"));
   a.insert(a.end(), cmd.begin(), cmd.end());
   started_.push_back(name);
   Result r = cli(a);
@@ -237,7 +237,9 @@ void Netvrfd::start() {
   Fd log(open(logPath_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   std::vector<std::string> e = env_;
   e.push_back("NOTIFY_SOCKET=" + notifyPath_);
-  pid_ = spawn({NETVRFD_PATH, "--config", configPath_, "--log-target", "stderr"}, log.get(), e);
+  std::vector<std::string> argv = wrapper_;
+  argv.insert(argv.end(), {NETVRFD_PATH, "--config", configPath_, "--log-target", "stderr"});
+  pid_ = spawn(argv, log.get(), e);
 }
 
 std::optional<std::string> Netvrfd::waitNotify(const std::string& prefix,

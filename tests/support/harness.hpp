@@ -83,6 +83,8 @@ class Netvrfd {
   explicit Netvrfd(const std::string& extraConfig = "", const std::vector<std::string>& env = {});
   ~Netvrfd();
 
+  // Runs netvrfd through `wrapper` (e.g. setpriv with a capability set); before start().
+  void setWrapper(std::vector<std::string> wrapper) { wrapper_ = std::move(wrapper); }
   void start();
   bool startReady() {
     start();
@@ -108,6 +110,7 @@ class Netvrfd {
   std::string logPath_;
   std::string notifyPath_;
   std::vector<std::string> env_;
+  std::vector<std::string> wrapper_;
   void readNotifications();
 
   Fd notify_;
