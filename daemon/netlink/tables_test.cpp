@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "harness.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -23,11 +25,8 @@ TEST(PickTable, LowestFreeAndNeverReserved) {
 
 class TableMapTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/netvrf-tables-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  test::TempDir tmp_;
+  std::string dir_ = tmp_.path();
   TableMap map() { return TableMap(dir_ + "/lib/tables.json", dir_ + "/rt_tables.d/netvrf.conf"); }
   std::string rtTables() {
     std::ifstream in(dir_ + "/rt_tables.d/netvrf.conf");
@@ -35,7 +34,6 @@ class TableMapTest : public ::testing::Test {
     ss << in.rdbuf();
     return ss.str();
   }
-  std::string dir_;
 };
 
 TEST_F(TableMapTest, AllocatesPersistsAndNamesTables) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "harness.hpp"
+
 #include <filesystem>
 #include <fstream>
 
@@ -10,12 +12,8 @@ namespace {
 
 class OwnershipStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/netvrf-ownership-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-  std::string dir_;
+  test::TempDir tmp_;
+  std::string dir_ = tmp_.path();
 };
 
 OwnershipRecord sample(const std::string& entry) {
