@@ -157,8 +157,10 @@ void Manager::onRunning(ContainerRunning r) {
   if (live && c.pin.ns == r.pin->ns) {
     // Seen before (a replayed event, a resync, a rename): keep the entry unless the name moved.
     auto names = candidateNames(r.info);
-    c.info = std::move(r.info);
-    if (std::find(names.begin(), names.end(), c.entry) != names.end()) return;
+    if (std::find(names.begin(), names.end(), c.entry) != names.end()) {
+      c.info = std::move(r.info);
+      return;
+    }
     unregister(c, "the container was renamed");
   } else if (c.state == BindingState::Registered) {
     unregister(c, "the container has a new namespace");

@@ -132,6 +132,21 @@ TEST_F(DockerNetns, TheUnitsCapabilitiesAreEnoughAlsoForAnotherUsersContainer) {
   EXPECT_TRUE(waitUntil([&] { return !entryExists(name); }, 5s)) << d.log();
 }
 
+TEST_F(DockerNetns, RenamedContainerMovesToItsNewName) {
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string before = docker_.uniqueName("old");
+  std::string after = docker_.uniqueName("new");
+  docker_.runDetached(before);
+  ASSERT_TRUE(waitRegistered(before, before)) << d.log();
+  auto ns = entryNs(before);
+  ASSERT_EQ(docker_.cli({"rename", before, after}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return entryNs(after) == ns && !entryExists(before); }, 5s))
+      << d.log();
+  docker_.remove(after);
+  EXPECT_TRUE(waitUntil([&] { return !entryExists(after); }, 5s)) << d.log();
+}
+
 TEST_F(DockerNetns, HostNetworkContainersAreNotRegistered) {
   Netvrfd d;
   ASSERT_TRUE(d.startReady()) << d.log();
