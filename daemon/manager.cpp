@@ -27,22 +27,6 @@ log::Fields fieldsOf(const ContainerInfo& i, const std::string& entry = {}) {
 
 }  // namespace
 
-const char* toString(BindingState s) {
-  switch (s) {
-    case BindingState::Registered:
-      return "registered";
-    case BindingState::HostNetwork:
-      return "host-network";
-    case BindingState::NameInvalid:
-      return "name-invalid";
-    case BindingState::NameTaken:
-      return "name-taken";
-    case BindingState::Failed:
-      return "failed";
-  }
-  return "?";
-}
-
 Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, const Config& config)
     : loop_(loop),
       netnsDir_(netnsDir),

@@ -22,7 +22,6 @@ enum class BindingState {
   NameTaken,    // every candidate name is held by someone else
   Failed,       // pinning or mounting failed (logged with the cause)
 };
-const char* toString(BindingState s);
 
 // Owns the state of every container that runtimes report, and keeps the netns directory in
 // line with it: registers a running container's namespace, removes the entry the moment its
@@ -46,7 +45,6 @@ class Manager {
   // Removes every entry netvrfd created (only when configured to on exit).
   void removeAll();
 
-  size_t registeredCount() const { return entries_.size(); }
   std::string summary() const;  // one line for STATUS=
 
  private:

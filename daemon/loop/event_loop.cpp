@@ -1,7 +1,6 @@
 #include "loop/event_loop.hpp"
 
 #include <signal.h>
-#include <time.h>
 
 #include "common/error.hpp"
 
@@ -60,21 +59,6 @@ EventLoop::Source EventLoop::addSignal(int signal, std::function<void()> cb) {
     return sd_event_add_signal(
         event_, s, signal,
         [](sd_event_source*, const signalfd_siginfo*, void* u) {
-          (*static_cast<F*>(u))();
-          return 0;
-        },
-        f);
-  });
-}
-
-EventLoop::Source EventLoop::addTimer(uint64_t usec, std::function<void()> cb) {
-  using F = std::function<void()>;
-  uint64_t now = 0;
-  sd_event_now(event_, CLOCK_MONOTONIC, &now);
-  return attach(std::move(cb), "sd_event_add_time", [&](sd_event_source** s, F* f) {
-    return sd_event_add_time(
-        event_, s, CLOCK_MONOTONIC, now + usec, 1000,
-        [](sd_event_source*, uint64_t, void* u) {
           (*static_cast<F*>(u))();
           return 0;
         },

@@ -41,8 +41,6 @@ class EventLoop {
   Source addIo(int fd, uint32_t events, std::function<void(uint32_t)> callback);
   // The signal must be blocked in every thread first (see blockSignals()).
   Source addSignal(int signal, std::function<void()> callback);
-  // Runs `callback` once after `usec` microseconds.
-  Source addTimer(uint64_t usec, std::function<void()> callback);
 
   // Sends WATCHDOG=1 at half the interval the service manager asked for, if it asked.
   void enableWatchdog();

@@ -97,11 +97,9 @@ class Netvrfd {
                                         std::chrono::milliseconds timeout);
   void signal(int sig);
   int wait();  // exit status, as in Result
-  bool running() const { return pid_ > 0; }
   pid_t pid() const { return pid_; }
   std::string log() const;
   const std::string& stateDir() const { return stateDir_; }
-  const std::string& configPath() const { return configPath_; }
 
  private:
   TempDir dir_;

@@ -30,8 +30,6 @@ class ApiClient {
   // `path` starts after the version, e.g. "/containers/json". Throws Unavailable.
   Response get(const std::string& path);
 
-  const std::string& socket() const { return socket_; }
-
  private:
   std::string socket_;
   CURL* curl_;
