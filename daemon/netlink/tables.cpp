@@ -4,37 +4,16 @@
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
 
-#include <sys/stat.h>
-
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "common/error.hpp"
+#include "common/atomic_file.hpp"
 #include "netlink/nl_error.hpp"
 #include "netlink/nl_handle.hpp"
 #include "netlink/vrf.hpp"
 
 namespace netvrf {
-namespace {
-
-void writeAtomically(const std::string& path, const std::string& text) {
-  std::error_code ec;
-  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throwErrno(errno ? errno : EIO, "write " + tmp);
-  }
-  // Readable by everyone whatever the umask: `ip route show table red` runs as any user.
-  if (chmod(tmp.c_str(), 0644) != 0) throwErrno("chmod " + tmp);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throwErrno("rename " + tmp + " to " + path);
-}
-
-}  // namespace
-
 std::optional<uint32_t> pickTable(const TableRange& range, const std::set<uint32_t>& taken) {
   for (uint64_t t = range.first; t <= range.last; ++t) {
     if (!tableError(t) && !taken.count(uint32_t(t))) return uint32_t(t);
@@ -80,8 +59,13 @@ void TableMap::save() const {
   nlohmann::json j = tables_;
   std::string names = "# Written by netvrfd: the tables of the VRFs it manages.\n";
   for (const auto& [name, table] : tables_) names += std::to_string(table) + "\t" + name + "\n";
-  writeAtomically(stateFile_, j.dump(2) + "\n");
-  writeAtomically(rtTablesFile_, names);
+  // Readable by everyone: `ip route show table red` runs as any user.
+  for (const auto& file : {stateFile_, rtTablesFile_}) {
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(file).parent_path(), ec);
+  }
+  writeFileAtomically(stateFile_, j.dump(2) + "\n", 0644);
+  writeFileAtomically(rtTablesFile_, names, 0644);
 }
 
 std::optional<uint32_t> TableMap::find(const std::string& vrf) const {

@@ -1,14 +1,13 @@
 #include "netns/ownership.hpp"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "common/atomic_file.hpp"
 #include "common/error.hpp"
-#include "common/fd.hpp"
 
 namespace netvrf {
 namespace {
@@ -54,25 +53,7 @@ void OwnershipStore::prepare() {
 }
 
 void OwnershipStore::save(const OwnershipRecord& record) {
-  std::string file = fileOf(record.entry);
-  std::string tmp = file + ".tmp";
-  std::string text = toJson(record).dump() + "\n";
-  Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-  if (!fd) throwErrno("create " + tmp);
-  for (size_t done = 0; done < text.size();) {
-    ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-    if (n < 0) {
-      int err = errno;
-      unlink(tmp.c_str());
-      throwErrno(err, "write " + tmp);
-    }
-    done += size_t(n);
-  }
-  if (fsync(fd.get()) < 0 || rename(tmp.c_str(), file.c_str()) < 0) {
-    int err = errno;
-    unlink(tmp.c_str());
-    throwErrno(err, "save " + file);
-  }
+  writeFileAtomically(fileOf(record.entry), toJson(record).dump() + "\n", 0600);
 }
 
 void OwnershipStore::remove(const std::string& entry) {
