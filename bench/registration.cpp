@@ -6,17 +6,12 @@
 // Needs root and the test dockerd (run it through scripts/bench, which provides both).
 #include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -26,6 +21,7 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "netns/pin.hpp"
 #include "runtime/docker/event_stream.hpp"
 
 namespace {
@@ -39,47 +35,10 @@ int64_t nowNano() {
       .count();
 }
 
-// Runs a command to completion; adds its own CPU time (user + system, from wait4) to `cpuNano`
-// and returns its standard output.
-std::string runMeasured(const std::vector<std::string>& argv, std::atomic<int64_t>& cpuNano) {
-  std::vector<char*> args;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) < 0) return "";
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], STDOUT_FILENO);
-  pid_t pid;
-  int err = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
-  std::string text;
-  char buf[256];
-  for (ssize_t n; err == 0 && (n = read(out[0], buf, sizeof buf)) > 0;) text.append(buf, size_t(n));
-  close(out[0]);
-  if (err != 0) return "";
-  int status;
-  rusage ru{};
-  wait4(pid, &status, 0, &ru);
-  auto ns = [](const timeval& t) { return int64_t(t.tv_sec) * 1000000000 + t.tv_usec * 1000; };
-  cpuNano += ns(ru.ru_utime) + ns(ru.ru_stime);
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  return text;
-}
-
+// CPU time (user + system) of a running process, all threads.
 int64_t processCpuNano(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(in, line);
-  std::istringstream f(line.substr(line.rfind(')') + 2));
-  std::string x;
-  int64_t utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && f >> x; ++i) {
-    if (i == 14) utime = std::stoll(x);
-    if (i == 15) stime = std::stoll(x);
-  }
-  return (utime + stime) * (1000000000 / sysconf(_SC_CLK_TCK));
+  auto ticks = netvrf::processStatField(pid, 14) + netvrf::processStatField(pid, 15);
+  return int64_t(ticks) * (1000000000 / sysconf(_SC_CLK_TCK));
 }
 
 // Notes when each /run/netns/<prefix>* mount first appears.
@@ -307,10 +266,11 @@ int main(int argc, char** argv) {
           batch.swap(queue);
         }
         for (const auto& e : batch) {
-          std::string pid = runMeasured({"/usr/bin/docker", "-H", std::string("unix://") + sock,
-                                         "inspect", "-f", "{{.State.Pid}}", e.id},
-                                        cpu);
-          runMeasured({"ip", "netns", "attach", e.name, pid}, cpu);
+          auto inspect = netvrf::test::run({"/usr/bin/docker", "-H", std::string("unix://") + sock,
+                                            "inspect", "-f", "{{.State.Pid}}", e.id});
+          std::string pid = inspect.out.substr(0, inspect.out.find('\n'));
+          auto attach = netvrf::test::run({"ip", "netns", "attach", e.name, pid});
+          cpu += inspect.cpuNano + attach.cpuNano;
         }
         if (batch.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
       }

@@ -43,20 +43,24 @@ bool processExited(int pidfd) {
   return poll(&p, 1, 0) > 0;
 }
 
-uint64_t processStartTime(pid_t pid) {
+uint64_t processStatField(pid_t pid, int n) {
   std::string path = "/proc/" + std::to_string(pid) + "/stat";
   std::ifstream in(path);
   std::string line;
   if (!in || !std::getline(in, line)) throwErrno(ESRCH, "read " + path);
   // The command name (field 2) is in parentheses and may itself contain spaces or ')'.
   auto close = line.rfind(')');
-  if (close == std::string::npos) throwErrno(EPROTO, "parse " + path);
+  if (close == std::string::npos || n < 3) throwErrno(EPROTO, "parse " + path);
   std::istringstream fields(line.substr(close + 2));
   std::string field;
-  for (int i = 3; i <= 22 && fields >> field; ++i) {
-    if (i == 22) return std::stoull(field);
+  for (int i = 3; i <= n && fields >> field; ++i) {
+    if (i == n) return std::stoull(field);
   }
   throwErrno(EPROTO, "parse " + path);
+}
+
+uint64_t processStartTime(pid_t pid) {
+  return processStatField(pid, 22);
 }
 
 PinnedNetns pinNetns(pid_t pid, const std::optional<NsIdentity>& expected) {

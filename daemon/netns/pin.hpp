@@ -44,5 +44,7 @@ std::optional<PinnedNetns> repinNetns(pid_t pid, uint64_t startTime, const NsIde
 
 bool processExited(int pidfd);
 uint64_t processStartTime(pid_t pid);  // throws system_error (ESRCH) when there is no such PID
+// Numeric field `n` (as numbered in proc(5), 3 or more) of /proc/PID/stat.
+uint64_t processStatField(pid_t pid, int n);
 
 }  // namespace netvrf

@@ -19,8 +19,9 @@
 namespace netvrf::test {
 
 struct Result {
-  int status = -1;  // exit code, or 128 + signal
-  std::string out;  // stdout and stderr together
+  int status = -1;      // exit code, or 128 + signal
+  std::string out;      // stdout and stderr together
+  int64_t cpuNano = 0;  // the child's own user + system time
 };
 Result run(const std::vector<std::string>& argv);
 
