@@ -116,8 +116,10 @@ int run(const Options& opts) {
   manager.onSynced = becomeReady;
   std::string lastStatus;
   manager.onChanged = [&] {
-    if (!ready || manager.summary() == lastStatus) return;
-    lastStatus = manager.summary();
+    if (!ready) return;
+    std::string now = manager.summary();
+    if (now == lastStatus) return;
+    lastStatus = std::move(now);
     service::status(lastStatus);
   };
   auto sigterm = loop.addSignal(SIGTERM, [&] { loop.exit(0); });

@@ -29,6 +29,11 @@ class DockerNetns : public ::testing::Test {
     });
   }
 
+  // Waits until `entry` is no longer in the netns directory.
+  static bool waitGone(const std::string& entry, std::chrono::milliseconds timeout = 5s) {
+    return waitUntil([&] { return !entryExists(entry); }, timeout);
+  }
+
   Docker docker_;
 };
 
@@ -57,7 +62,7 @@ TEST_F(DockerNetns, RemovedContainerLeavesNoEntryAndNoMount) {
   ASSERT_TRUE(waitRegistered(name, name)) << d.log();
   EXPECT_TRUE(isMounted(netnsPath(name)));
   docker_.remove(name);
-  EXPECT_TRUE(waitUntil([&] { return !entryExists(name); }, 5s)) << d.log();
+  EXPECT_TRUE(waitGone(name)) << d.log();
   EXPECT_FALSE(isMounted(netnsPath(name)));
   EXPECT_FALSE(ipNetnsLists(name));
   EXPECT_FALSE(std::filesystem::exists(d.stateDir() + "/netns/" + name + ".json"));
@@ -72,7 +77,7 @@ TEST_F(DockerNetns, StoppedContainerIsUnregisteredAtOnce) {
   ASSERT_EQ(docker_.cli({"stop", "-t", "0", name}).status, 0);
   // `docker stop` returns after the process died; the pidfd has told netvrfd by then or
   // within a few milliseconds.
-  EXPECT_TRUE(waitUntil([&] { return !entryExists(name); }, 1s)) << d.log();
+  EXPECT_TRUE(waitGone(name, 1s)) << d.log();
 }
 
 TEST_F(DockerNetns, RestartPolicyGivesTheNewNamespaceUnderTheSameName) {
@@ -115,7 +120,7 @@ TEST_F(DockerNetns, ContainerModeIsAnotherNameForTheSameNamespaceAndNoneRegister
   EXPECT_EQ(links.out.find("eth0"), std::string::npos) << links.out;  // only lo
   // Removing the joined container removes only its own name.
   docker_.remove(joined);
-  EXPECT_TRUE(waitUntil([&] { return !entryExists(joined); }, 5s));
+  EXPECT_TRUE(waitGone(joined));
   EXPECT_TRUE(entryExists(base));
 }
 
@@ -129,7 +134,7 @@ TEST_F(DockerNetns, TheUnitsCapabilitiesAreEnoughAlsoForAnotherUsersContainer) {
   docker_.runDetached(name, {"--user", "1000:1000"});
   ASSERT_TRUE(waitRegistered(name, name)) << d.log();
   docker_.remove(name);
-  EXPECT_TRUE(waitUntil([&] { return !entryExists(name); }, 5s)) << d.log();
+  EXPECT_TRUE(waitGone(name)) << d.log();
 }
 
 TEST_F(DockerNetns, RenamedContainerMovesToItsNewName) {
@@ -144,7 +149,7 @@ TEST_F(DockerNetns, RenamedContainerMovesToItsNewName) {
   EXPECT_TRUE(waitUntil([&] { return entryNs(after) == ns && !entryExists(before); }, 5s))
       << d.log();
   docker_.remove(after);
-  EXPECT_TRUE(waitUntil([&] { return !entryExists(after); }, 5s)) << d.log();
+  EXPECT_TRUE(waitGone(after)) << d.log();
 }
 
 TEST_F(DockerNetns, HostNetworkContainersAreNotRegistered) {
@@ -190,7 +195,7 @@ TEST_F(DockerNetns, StoppingLeavesEntriesAndTheNextDaemonAdoptsThem) {
   EXPECT_NE(second.log().find("kept /var/run/netns/" + name + " from before"), std::string::npos)
       << second.log();
   docker_.remove(name);
-  EXPECT_TRUE(waitUntil([&] { return !entryExists(name); }, 5s)) << second.log();
+  EXPECT_TRUE(waitGone(name)) << second.log();
 }
 
 TEST_F(DockerNetns, ForeignEntryWithTheSameNameIsLeftAloneAndAFallbackIsUsed) {
@@ -208,7 +213,7 @@ TEST_F(DockerNetns, ForeignEntryWithTheSameNameIsLeftAloneAndAFallbackIsUsed) {
             std::string::npos)
       << d.log();
   docker_.remove(name);
-  EXPECT_TRUE(waitUntil([&] { return !entryExists(fallback); }, 5s)) << d.log();
+  EXPECT_TRUE(waitGone(fallback)) << d.log();
   EXPECT_EQ(entryNs(name), foreign);  // never touched
   EXPECT_EQ(run({"ip", "netns", "del", name}).status, 0);
 }
@@ -258,7 +263,7 @@ TEST_F(DockerNetns, EventsResumeAfterDockerdRestarts) {
   EXPECT_TRUE(waitRegistered(after, after)) << d.log();
   EXPECT_EQ(entryNs(before), docker_.ns(before)) << "live-restore kept it running";
   docker_.remove(before);
-  EXPECT_TRUE(waitUntil([&] { return !entryExists(before); }, 5s)) << d.log();
+  EXPECT_TRUE(waitGone(before)) << d.log();
   EXPECT_NE(d.log().find("docker: not reachable"), std::string::npos) << d.log();
 }
 

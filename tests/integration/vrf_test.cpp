@@ -30,11 +30,15 @@ Fd newNetns() {
   return fd;
 }
 
+// Probed once per test binary: it needs a namespace and an `ip` call, slow in the VM.
 bool kernelHasVrf() {
-  Fd ns = newNetns();
-  return runInNetns(ns.get(), [] {
-    return run({"ip", "link", "add", "probe", "type", "vrf", "table", "77"}).status == 0;
-  });
+  static const bool has = [] {
+    Fd ns = newNetns();
+    return runInNetns(ns.get(), [] {
+      return run({"ip", "link", "add", "probe", "type", "vrf", "table", "77"}).status == 0;
+    });
+  }();
+  return has;
 }
 
 class VrfTest : public ::testing::Test {
