@@ -2,6 +2,7 @@
 
 #include <netlink/addr.h>
 #include <netlink/cache.h>
+#include <netlink/route/addr.h>
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 #include <netlink/route/rule.h>
@@ -25,6 +26,7 @@ using NlAddr = std::unique_ptr<nl_addr, NlDeleter<nl_addr, nl_addr_put>>;
 using LinkPtr = std::unique_ptr<rtnl_link, NlDeleter<rtnl_link, rtnl_link_put>>;
 using RoutePtr = std::unique_ptr<rtnl_route, NlDeleter<rtnl_route, rtnl_route_put>>;
 using RulePtr = std::unique_ptr<rtnl_rule, NlDeleter<rtnl_rule, rtnl_rule_put>>;
+using AddrPtr = std::unique_ptr<rtnl_addr, NlDeleter<rtnl_addr, rtnl_addr_put>>;
 
 // A NETLINK_ROUTE socket in the calling thread's network namespace; it stays bound to that
 // namespace even if the thread moves on. Throws std::system_error (nlCategory).

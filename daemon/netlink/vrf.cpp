@@ -45,6 +45,28 @@ RoutePtr unreachableDefault(int family, uint32_t table) {
   return route;
 }
 
+RulePtr l3mdevRule(int family) {
+  RulePtr rule(rtnl_rule_alloc());
+  rtnl_rule_set_family(rule.get(), family);
+  rtnl_rule_set_prio(rule.get(), kL3mdevRulePref);
+  rtnl_rule_set_l3mdev(rule.get(), 1);
+  rtnl_rule_set_action(rule.get(), FR_ACT_TO_TBL);
+  return rule;
+}
+
+bool hasL3mdevRule(nl_sock* sock, int family) {
+  nl_cache* raw = nullptr;
+  checkNl(rtnl_rule_alloc_cache(sock, family, &raw), "list rules");
+  NlCache cache(raw);
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* rule = reinterpret_cast<rtnl_rule*>(o);
+    if (rtnl_rule_get_family(rule) == family && rtnl_rule_get_prio(rule) == kL3mdevRulePref &&
+        rtnl_rule_get_l3mdev(rule) > 0)
+      return true;
+  }
+  return false;
+}
+
 const char* familyName(int family) {
   return family == AF_INET ? "IPv4" : "IPv6";
 }
@@ -138,14 +160,21 @@ void Vrfs::addUnreachableDefaults(uint32_t table) {
 // deletes it: without it, nothing is looked up in any VRF table.
 void Vrfs::ensureL3mdevRules() {
   for (int family : {AF_INET, AF_INET6}) {
-    RulePtr rule(rtnl_rule_alloc());
-    rtnl_rule_set_family(rule.get(), family);
-    rtnl_rule_set_prio(rule.get(), kL3mdevRulePref);
-    rtnl_rule_set_l3mdev(rule.get(), 1);
-    rtnl_rule_set_action(rule.get(), FR_ACT_TO_TBL);
-    int r = rtnl_rule_add(sock_, rule.get(), NLM_F_CREATE | NLM_F_EXCL);
-    if (r == -NLE_EXIST) continue;
-    checkNl(r, "add the l3mdev rule (pref 1000)");
+    // The kernel's own rule differs from ours in attributes NLM_F_EXCL compares (protocol), so
+    // look before adding, or there would be two.
+    if (hasL3mdevRule(sock_, family)) continue;
+    checkNl(rtnl_rule_add(sock_, l3mdevRule(family).get(), NLM_F_CREATE | NLM_F_EXCL),
+            "add the l3mdev rule (pref 1000)");
+  }
+}
+
+void Vrfs::removeL3mdevRules() {
+  for (int family : {AF_INET, AF_INET6}) {
+    while (hasL3mdevRule(sock_, family)) {
+      int r = rtnl_rule_delete(sock_, l3mdevRule(family).get(), 0);
+      if (r == -NLE_OBJ_NOTFOUND) break;
+      checkNl(r, "delete the l3mdev rule (pref 1000)");
+    }
   }
 }
 

@@ -53,6 +53,9 @@ class Vrfs {
   // Deletes VRF `name` and its catch-all routes. Throws VrfError if it is not a VRF.
   void remove(const std::string& name);
 
+  // Deletes the l3mdev rules (pref 1000), which outlive the VRFs; for when the last one is gone.
+  void removeL3mdevRules();
+
  private:
   void addUnreachableDefaults(uint32_t table);
   void ensureL3mdevRules();

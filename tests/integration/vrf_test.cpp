@@ -19,28 +19,6 @@ namespace {
 
 using nlohmann::json;
 
-// A fresh, empty network namespace, gone with the object.
-Fd newNetns() {
-  Fd fd;
-  std::thread([&] {
-    if (unshare(CLONE_NEWNET) == 0)
-      fd.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-  }).join();
-  if (!fd) throwErrno("create a network namespace");
-  return fd;
-}
-
-// Probed once per test binary: it needs a namespace and an `ip` call, slow in the VM.
-bool kernelHasVrf() {
-  static const bool has = [] {
-    Fd ns = newNetns();
-    return runInNetns(ns.get(), [] {
-      return run({"ip", "link", "add", "probe", "type", "vrf", "table", "77"}).status == 0;
-    });
-  }();
-  return has;
-}
-
 class VrfTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -94,10 +72,7 @@ class VrfKernel : public VrfTest {
   void SetUp() override {
     VrfTest::SetUp();
     if (IsSkipped() || HasFailure()) return;
-    NETVRF_REQUIRE(kernelHasVrf() ? std::nullopt
-                                  : std::optional<std::string>(
-                                        "this kernel has no VRF support; scripts/test runs "
-                                        "these in the VM (tests/vm)"));
+    NETVRF_REQUIRE(missingVrf());
   }
 };
 

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/mount.h>
@@ -21,6 +22,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "common/error.hpp"
+#include "netlink/in_netns.hpp"
 #include "netns/netns_dir.hpp"
 
 namespace netvrf::test {
@@ -122,6 +125,33 @@ std::optional<std::string> missingDocker() {
   if (run({"curl", "-sf", "--unix-socket", dockerSock(), "http://localhost/_ping"}).status != 0)
     return "the test dockerd at " + dockerSock() + " does not answer";
   return std::nullopt;
+}
+
+std::optional<std::string> missingVrf() {
+  if (auto r = missingRoot()) return r;
+  if (!kernelHasVrf())
+    return "this kernel has no VRF support; scripts/test runs these in the VM (tests/vm)";
+  return std::nullopt;
+}
+
+Fd newNetns() {
+  Fd fd;
+  std::thread([&] {
+    if (unshare(CLONE_NEWNET) == 0)
+      fd.reset(open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+  }).join();
+  if (!fd) throwErrno("create a network namespace");
+  return fd;
+}
+
+bool kernelHasVrf() {
+  static const bool has = [] {
+    Fd ns = newNetns();
+    return runInNetns(ns.get(), [] {
+      return run({"ip", "link", "add", "probe", "type", "vrf", "table", "77"}).status == 0;
+    });
+  }();
+  return has;
 }
 
 TempDir::TempDir() {

@@ -33,6 +33,13 @@ bool waitUntil(const std::function<bool()>& pred,
 // a missing prerequisite is a failure, not a skip: CI must run everything.
 std::optional<std::string> missingRoot();
 std::optional<std::string> missingDocker();
+// Needs a kernel with VRF support: scripts/test runs such tests in the VM (tests/vm).
+std::optional<std::string> missingVrf();
+
+// A fresh, empty network namespace, gone with the fd.
+Fd newNetns();
+// Probed once per process (a namespace and an `ip` call: slow in the VM).
+bool kernelHasVrf();
 bool strict();
 
 #define NETVRF_REQUIRE(reason)                             \

@@ -1,0 +1,44 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netvrf {
+
+// Told the name of each step before it runs: progress for the log, and the seam through which
+// a test makes a step fail (by throwing) to check the rollback.
+using StepHook = std::function<void(const std::string& step)>;
+
+// Runs the steps of one operation and remembers how to undo each one that succeeded, so that a
+// failure half-way leaves the kernel as it was (all or nothing).
+class Steps {
+ public:
+  explicit Steps(StepHook hook) : hook_(std::move(hook)) {}
+
+  template <typename Do>
+  void run(std::string name, Do&& action, std::function<void()> undo = {}) {
+    current_ = std::move(name);
+    if (hook_) hook_(current_);
+    action();
+    if (undo) undo_.emplace_back(current_, std::move(undo));
+  }
+
+  // Undoes the steps that succeeded, newest first. A failing undo is logged and the rest still
+  // run.
+  void rollback() noexcept;
+
+  const std::string& current() const { return current_; }
+
+ private:
+  StepHook hook_;
+  std::string current_;
+  std::vector<std::pair<std::string, std::function<void()>>> undo_;
+};
+
+// "enslave eth0 to red failed: Operation not supported; rolled back": the step that failed and
+// why, after rollback() has run.
+std::string failureMessage(const Steps& steps, const std::exception& cause);
+
+}  // namespace netvrf

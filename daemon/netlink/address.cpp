@@ -1,0 +1,94 @@
+#include "netlink/address.hpp"
+
+#include <linux/if_addr.h>
+#include <netlink/errno.h>
+#include <netlink/route/addr.h>
+
+#include "netlink/nl_error.hpp"
+
+namespace netvrf {
+namespace {
+
+NlCache addressCache(nl_sock* sock) {
+  nl_cache* raw = nullptr;
+  checkNl(rtnl_addr_alloc_cache(sock, &raw), "list addresses");
+  return NlCache(raw);
+}
+
+bool sameAddress(rtnl_addr* a, rtnl_addr* b) {
+  return rtnl_addr_get_ifindex(a) == rtnl_addr_get_ifindex(b) &&
+         rtnl_addr_get_family(a) == rtnl_addr_get_family(b) &&
+         rtnl_addr_get_prefixlen(a) == rtnl_addr_get_prefixlen(b) &&
+         nl_addr_cmp(rtnl_addr_get_local(a), rtnl_addr_get_local(b)) == 0;
+}
+
+// The kernel's current copy of `want`, or null.
+rtnl_addr* current(nl_cache* cache, rtnl_addr* want) {
+  for (nl_object* o = nl_cache_get_first(cache); o; o = nl_cache_get_next(o)) {
+    auto* a = reinterpret_cast<rtnl_addr*>(o);
+    if (sameAddress(a, want)) return a;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::string AddressSnapshot::describe(rtnl_addr* addr) const {
+  char buf[128];
+  std::string s = nl_addr2str(rtnl_addr_get_local(addr), buf, sizeof buf);
+  if (s.find('/') == std::string::npos) s += "/" + std::to_string(rtnl_addr_get_prefixlen(addr));
+  auto name = names_.find(rtnl_addr_get_ifindex(addr));
+  return s + " on " +
+         (name != names_.end() ? name->second
+                               : "interface " + std::to_string(rtnl_addr_get_ifindex(addr)));
+}
+
+AddressSnapshot AddressSnapshot::take(nl_sock* sock, const std::map<int, std::string>& links) {
+  AddressSnapshot snap;
+  snap.names_ = links;
+  NlCache cache = addressCache(sock);
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    auto* a = reinterpret_cast<rtnl_addr*>(o);
+    if (!links.count(rtnl_addr_get_ifindex(a))) continue;
+    int family = rtnl_addr_get_family(a);
+    if (family != AF_INET && family != AF_INET6) continue;
+    if (family == AF_INET6 && rtnl_addr_get_scope(a) == RT_SCOPE_LINK) continue;
+    snap.addrs_.emplace_back(reinterpret_cast<rtnl_addr*>(nl_object_clone(o)));
+  }
+  return snap;
+}
+
+int AddressSnapshot::restoreMissing(nl_sock* sock) const {
+  NlCache cache = addressCache(sock);
+  int added = 0;
+  for (const auto& a : addrs_) {
+    if (current(cache.get(), a.get())) continue;
+    AddrPtr copy(reinterpret_cast<rtnl_addr*>(nl_object_clone(OBJ_CAST(a.get()))));
+    int r = rtnl_addr_add(sock, copy.get(), NLM_F_CREATE);
+    if (r == -NLE_EXIST) continue;
+    checkNl(r, "add address " + describe(a.get()));
+    ++added;
+  }
+  return added;
+}
+
+bool AddressSnapshot::allSettled(nl_sock* sock) const {
+  return unsettled(sock).empty();
+}
+
+std::vector<std::string> AddressSnapshot::unsettled(nl_sock* sock) const {
+  NlCache cache = addressCache(sock);
+  std::vector<std::string> out;
+  for (const auto& a : addrs_) {
+    rtnl_addr* now = current(cache.get(), a.get());
+    if (!now)
+      out.push_back(describe(a.get()) + " (missing)");
+    else if (rtnl_addr_get_flags(now) & IFA_F_DADFAILED)
+      out.push_back(describe(a.get()) + " (duplicate address detection failed)");
+    else if (rtnl_addr_get_flags(now) & IFA_F_TENTATIVE)
+      out.push_back(describe(a.get()) + " (tentative)");
+  }
+  return out;
+}
+
+}  // namespace netvrf

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <netlink/socket.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netvrf {
+
+// What attach and detach need to know of an interface.
+struct LinkInfo {
+  std::string name;
+  int ifindex = 0;
+  int master = 0;    // ifindex of the VRF or bridge it is enslaved to; 0 when none
+  std::string kind;  // "vrf", "veth", "bridge"...; empty for physical devices and loopback
+  std::string alias;
+  bool loopback = false;
+  bool up = false;
+};
+
+// The interfaces of the namespace `sock` is bound to.
+std::vector<LinkInfo> listLinks(nl_sock* sock);
+std::optional<LinkInfo> findLink(nl_sock* sock, const std::string& name);
+std::optional<LinkInfo> findLink(nl_sock* sock, int ifindex);
+
+// Enslaves `ifindex` to `master`, or releases it when `master` is 0. Setting the master it
+// already has is a no-op.
+void setMaster(nl_sock* sock, const LinkInfo& link, int master, const std::string& masterName);
+void setAlias(nl_sock* sock, int ifindex, const std::string& alias);
+
+}  // namespace netvrf
