@@ -31,6 +31,15 @@ class Reader {
     return v.get<bool>();
   }
 
+  uint32_t table(const json& v, const std::string& key) const {
+    if (!v.is_number_unsigned())
+      fail(key, "must be a table number, not " + std::string(v.type_name()));
+    uint64_t t = v.get<uint64_t>();
+    if (t == 0 || (t >= 253 && t <= 255) || t > UINT32_MAX)
+      fail(key, "must be a table from 1 to 4294967295 other than 253, 254 and 255");
+    return uint32_t(t);
+  }
+
   // Calls the handler registered for each key; any other key is an error, so that a typo never
   // silently falls back to a default.
   void object(const json& obj, const std::string& prefix,
@@ -98,10 +107,35 @@ Config parseConfig(std::string_view text, std::string_view origin) {
                                     const std::string& kk) { c.docker.socket = r.str(x, kk); }},
                  });
            }},
+          {"vrf",
+           [&](const json& v, const std::string& k) {
+             r.object(
+                 v, k,
+                 {
+                     {"table_file", [&](const json& x,
+                                        const std::string& kk) { c.vrf.tableFile = r.str(x, kk); }},
+                     {"rt_tables_file",
+                      [&](const json& x, const std::string& kk) {
+                        c.vrf.rtTablesFile = r.str(x, kk);
+                      }},
+                     {"table_first",
+                      [&](const json& x, const std::string& kk) {
+                        c.vrf.tableFirst = r.table(x, kk);
+                      }},
+                     {"table_last",
+                      [&](const json& x, const std::string& kk) {
+                        c.vrf.tableLast = r.table(x, kk);
+                      }},
+                 });
+           }},
       });
-  for (auto [key, dir] : {std::pair{"netns_dir", &c.netnsDir}, {"state_dir", &c.stateDir}}) {
+  for (auto [key, dir] : {std::pair{"netns_dir", &c.netnsDir},
+                          {"state_dir", &c.stateDir},
+                          {"vrf.table_file", &c.vrf.tableFile},
+                          {"vrf.rt_tables_file", &c.vrf.rtTablesFile}}) {
     if (dir->empty() || dir->front() != '/') r.fail(key, "must be an absolute path");
   }
+  if (c.vrf.tableFirst > c.vrf.tableLast) r.fail("vrf.table_first", "is above vrf.table_last");
   checkTemplate(r, "name_template", c.nameTemplate, false);
   checkTemplate(r, "fallback_template", c.fallbackTemplate, true);
   if (log::parsePriority(c.logLevel) < 0)

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -18,6 +19,15 @@ struct DockerConfig {
   std::string socket = "/var/run/docker.sock";
 };
 
+struct VrfConfig {
+  // Which table each VRF name got, so that VRF red keeps its table (persistent, not tmpfs).
+  std::string tableFile = "/var/lib/netvrf/tables.json";
+  // The same map for iproute2, so `ip route show table red` works.
+  std::string rtTablesFile = "/etc/iproute2/rt_tables.d/netvrf.conf";
+  uint32_t tableFirst = 1001;  // tables netvrf hands out when none is given
+  uint32_t tableLast = 1999;
+};
+
 // Every field has a default, so netvrfd runs without a configuration file.
 struct Config {
   std::string netnsDir = "/var/run/netns";  // where iproute2 looks for named namespaces
@@ -28,6 +38,7 @@ struct Config {
   bool cleanupOnExit = false;  // remove our entries when netvrfd stops
   std::string logLevel = "info";
   DockerConfig docker;
+  VrfConfig vrf;
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/netvrf/netvrfd.json";

@@ -23,12 +23,18 @@ TEST(Config, EmptyObjectGivesDefaults) {
   EXPECT_FALSE(c.cleanupOnExit);
   EXPECT_TRUE(c.docker.enabled);
   EXPECT_EQ(c.docker.socket, "/var/run/docker.sock");
+  EXPECT_EQ(c.vrf.tableFile, "/var/lib/netvrf/tables.json");
+  EXPECT_EQ(c.vrf.rtTablesFile, "/etc/iproute2/rt_tables.d/netvrf.conf");
+  EXPECT_EQ(c.vrf.tableFirst, 1001u);
+  EXPECT_EQ(c.vrf.tableLast, 1999u);
 }
 
 TEST(Config, EveryKeyIsRead) {
   Config c = parseConfig(R"({"netns_dir": "/tmp/ns", "state_dir": "/tmp/st",
       "name_template": "ctr-{shortid}", "fallback_template": "", "cleanup_on_exit": true,
-      "log_level": "debug", "docker": {"enabled": false, "socket": "/run/d.sock"}})",
+      "log_level": "debug", "docker": {"enabled": false, "socket": "/run/d.sock"},
+      "vrf": {"table_file": "/tmp/t.json", "rt_tables_file": "/tmp/rt.conf",
+              "table_first": 5000, "table_last": 5100}})",
                          "x");
   EXPECT_EQ(c.netnsDir, "/tmp/ns");
   EXPECT_EQ(c.stateDir, "/tmp/st");
@@ -38,6 +44,10 @@ TEST(Config, EveryKeyIsRead) {
   EXPECT_EQ(c.logLevel, "debug");
   EXPECT_FALSE(c.docker.enabled);
   EXPECT_EQ(c.docker.socket, "/run/d.sock");
+  EXPECT_EQ(c.vrf.tableFile, "/tmp/t.json");
+  EXPECT_EQ(c.vrf.rtTablesFile, "/tmp/rt.conf");
+  EXPECT_EQ(c.vrf.tableFirst, 5000u);
+  EXPECT_EQ(c.vrf.tableLast, 5100u);
 }
 
 TEST(Config, ErrorsNameTheFileAndTheKey) {
@@ -56,6 +66,13 @@ TEST(Config, ErrorsNameTheFileAndTheKey) {
   EXPECT_EQ(errorOf(R"({"log_level": "loud"})"),
             "/etc/netvrf/netvrfd.json: key 'log_level' must be one of error, warning, notice, "
             "info, debug");
+  EXPECT_EQ(errorOf(R"({"vrf": {"table_first": 254}})"),
+            "/etc/netvrf/netvrfd.json: key 'vrf.table_first' must be a table from 1 to 4294967295 "
+            "other than 253, 254 and 255");
+  EXPECT_EQ(errorOf(R"({"vrf": {"table_last": -1}})"),
+            "/etc/netvrf/netvrfd.json: key 'vrf.table_last' must be a table number, not number");
+  EXPECT_EQ(errorOf(R"({"vrf": {"table_first": 3000, "table_last": 2000}})"),
+            "/etc/netvrf/netvrfd.json: key 'vrf.table_first' is above vrf.table_last");
 }
 
 TEST(Config, TemplatesAreChecked) {

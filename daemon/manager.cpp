@@ -1,9 +1,12 @@
 #include "manager.hpp"
 
+#include <fcntl.h>
 #include <sys/epoll.h>
 
 #include <algorithm>
+#include <cstring>
 
+#include "attach/labels.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "netns/name.hpp"
@@ -143,6 +146,7 @@ void Manager::onRunning(ContainerRunning r) {
     auto names = candidateNames(r.info);
     if (std::find(names.begin(), names.end(), c.entry) != names.end()) {
       c.info = std::move(r.info);
+      maybeAttach(key, c);  // a restarted netvrfd makes sure again
       return;
     }
     unregister(c, "the container was renamed");
@@ -150,8 +154,66 @@ void Manager::onRunning(ContainerRunning r) {
     unregister(c, "the container has a new namespace");
   }
   c.info = std::move(r.info);
+  c.attach = AttachState::None;  // a new instance: its namespace has never been attached
   registerContainer(c, std::move(*r.pin));
-  if (c.state == BindingState::Registered) watchExit(key, c);
+  if (c.state == BindingState::Registered) {
+    watchExit(key, c);
+    maybeAttach(key, c);
+  }
+}
+
+void Manager::maybeAttach(const std::string& key, Container& c) {
+  if (!submitAttach_ || c.state != BindingState::Registered || c.attach != AttachState::None)
+    return;
+  std::optional<InsideRequest> req;
+  try {
+    req = attachFromLabels(c.info.labels);
+  } catch (const LabelError& e) {
+    c.attach = AttachState::Failed;
+    log::warning(describe(c.info) + ": not attached: " + e.what(), fieldsOf(c.info, c.entry));
+    return;
+  }
+  if (!req) return;
+  // The entry is the container's namespace, proven when it was mounted.
+  std::string path = netnsDir_.pathOf(c.entry);
+  Fd netns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!netns) {
+    c.attach = AttachState::Failed;
+    log::warning(
+        describe(c.info) + ": not attached: cannot open " + path + ": " + std::strerror(errno),
+        fieldsOf(c.info, c.entry));
+    return;
+  }
+  c.attach = AttachState::Pending;
+  log::info(describe(c.info) + ": attaching to VRF " + req->vrf, fieldsOf(c.info, c.entry));
+  submitAttach_(AttachJob{key, describe(c.info), c.pin.pid, std::move(netns), std::move(*req)});
+}
+
+void Manager::handleAttached(AttachOutcome o) {
+  auto it = containers_.find(o.key);
+  if (it == containers_.end() || it->second.pin.pid != o.pid ||
+      it->second.state != BindingState::Registered) {
+    log::info("a container exited before its attach to VRF " + o.vrf + " finished" +
+              (o.error.empty() ? "" : " (" + o.error + ")"));
+    return;
+  }
+  Container& c = it->second;
+  log::Fields fields = fieldsOf(c.info, c.entry);
+  fields.emplace_back("VRF", o.vrf);
+  if (!o.result) {
+    c.attach = AttachState::Failed;
+    log::warning(describe(c.info) + ": not attached: " + o.error, fields);
+    return;
+  }
+  c.attach = AttachState::Attached;
+  c.vrf = o.vrf;
+  std::string ifs;
+  for (const auto& i : o.result->interfaces) ifs += (ifs.empty() ? "" : ", ") + i;
+  log::info(describe(c.info) + ": attached to VRF " + o.vrf + " (table " +
+                std::to_string(o.result->vrf.table) + ")" + (ifs.empty() ? "" : ": " + ifs) + "; " +
+                std::to_string(o.result->routesMoved) + " routes moved",
+            fields);
+  changed();
 }
 
 void Manager::registerContainer(Container& c, PinnedNetns pin) {
@@ -231,6 +293,8 @@ void Manager::unregister(Container& c, const std::string& why) {
   c.entry.clear();
   c.exitWatch.reset();
   c.state = BindingState::Failed;
+  c.attach = AttachState::None;
+  c.vrf.clear();
   changed();
 }
 
@@ -298,6 +362,9 @@ void Manager::removeAll() {
 std::string Manager::summary() const {
   std::string s = std::to_string(entries_.size()) + " namespace" +
                   (entries_.size() == 1 ? "" : "s") + " registered";
+  size_t attached = 0;
+  for (const auto& [key, c] : containers_) attached += c.attach == AttachState::Attached;
+  if (attached) s += ", " + std::to_string(attached) + " in VRFs";
   for (const auto& [runtime, up] : runtimeUp_)
     s += "; " + runtime + (up ? " connected" : " not reachable");
   return s;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "attach/attach_worker.hpp"
 #include "config.hpp"
 #include "loop/event_loop.hpp"
 #include "netns/netns_dir.hpp"
@@ -21,6 +22,14 @@ enum class BindingState {
   NameInvalid,  // the name template gives no name iproute2 can use
   NameTaken,    // every candidate name is held by someone else
   Failed,       // pinning or mounting failed (logged with the cause)
+};
+
+// Whether a labelled container is attached to its VRF (netvrf.vrf label).
+enum class AttachState {
+  None,      // not labelled, or not asked yet for this instance
+  Pending,   // handed to the attach worker
+  Attached,  // in its VRF
+  Failed,    // the labels or the attach failed (logged with the cause)
 };
 
 // Owns the state of every container that runtimes report, and keeps the netns directory in
@@ -42,6 +51,10 @@ class Manager {
 
   void handle(RuntimeEvent event);
 
+  // Where attach jobs for labelled containers go (the AttachWorker); none: labels are ignored.
+  void setAttacher(std::function<void(AttachJob)> submit) { submitAttach_ = std::move(submit); }
+  void handleAttached(AttachOutcome outcome);
+
   // Removes every entry netvrfd created (only when configured to on exit).
   void removeAll();
 
@@ -54,6 +67,8 @@ class Manager {
     std::string entry;  // set while Registered
     PinnedNetns pin;    // the pidfd tells when the process exits
     EventLoop::Source exitWatch;
+    AttachState attach = AttachState::None;
+    std::string vrf;  // while Attached
   };
 
   void onRunning(ContainerRunning r);
@@ -70,6 +85,7 @@ class Manager {
   void watchExit(const std::string& key, Container& c);
   std::vector<std::string> candidateNames(const ContainerInfo& info) const;
   void runtimeSynced(const std::string& runtime);
+  void maybeAttach(const std::string& key, Container& c);
   void changed();
 
   EventLoop& loop_;
@@ -82,6 +98,7 @@ class Manager {
   std::set<std::string> pendingRuntimes_;
   std::map<std::string, bool> runtimeUp_;
   bool synced_ = false;
+  std::function<void(AttachJob)> submitAttach_;
 };
 
 }  // namespace netvrf

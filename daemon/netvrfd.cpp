@@ -100,6 +100,17 @@ int run(const Options& opts) {
       log::error(std::string("unexpected failure: ") + ex.what());
     }
   });
+  // Attaching waits on the kernel (addresses settle in up to seconds): never on the loop.
+  Mailbox<AttachOutcome> attached(loop, [&](AttachOutcome o) {
+    try {
+      manager.handleAttached(std::move(o));
+    } catch (const std::exception& ex) {
+      log::error(std::string("unexpected failure: ") + ex.what());
+    }
+  });
+  AttachWorker attachWorker(config.vrf, [&](AttachOutcome o) { attached.post(std::move(o)); });
+  manager.setAttacher([&](AttachJob job) { attachWorker.submit(std::move(job)); });
+
   std::vector<std::unique_ptr<RuntimeWatcher>> watchers;
   if (config.docker.enabled) {
     manager.expectRuntime(docker::Watcher::kRuntime);

@@ -230,6 +230,9 @@ Netvrfd::Netvrfd(const std::string& extraConfig, const std::vector<std::string>&
   nlohmann::json config = {
       {"state_dir", stateDir_},
       {"cleanup_on_exit", true},
+      {"vrf",
+       {{"table_file", dir_.path() + "/tables.json"},
+        {"rt_tables_file", dir_.path() + "/rt_tables.conf"}}},
       {"docker", {{"socket", dockerSock().empty() ? "/nonexistent.sock" : dockerSock()}}}};
   if (!extraConfig.empty()) config.merge_patch(nlohmann::json::parse(extraConfig));
   std::ofstream(configPath_) << config.dump(2);

@@ -108,6 +108,7 @@ class Netvrfd {
   pid_t pid() const { return pid_; }
   std::string log() const;
   const std::string& stateDir() const { return stateDir_; }
+  const std::string& dir() const { return dir_.path(); }  // its config, log, tables files
 
  private:
   TempDir dir_;

@@ -1,0 +1,46 @@
+#include "attach/attach_worker.hpp"
+
+#include "common/log.hpp"
+#include "netlink/in_netns.hpp"
+#include "netlink/nl_handle.hpp"
+
+namespace netvrf {
+
+AttachWorker::AttachWorker(const VrfConfig& config, std::function<void(AttachOutcome)> done)
+    : tables_(config.tableFile, config.rtTablesFile),
+      range_{config.tableFirst, config.tableLast},
+      done_(std::move(done)),
+      thread_([this] { loop(); }) {}
+
+AttachWorker::~AttachWorker() {
+  jobs_.close();
+  thread_.join();
+}
+
+void AttachWorker::submit(AttachJob job) {
+  jobs_.push(std::move(job));
+}
+
+void AttachWorker::loop() {
+  while (auto job = jobs_.pop()) done_(runJob(*job));
+}
+
+AttachOutcome AttachWorker::runJob(AttachJob& job) {
+  AttachOutcome out{job.key, job.pid, job.request.vrf, std::nullopt, ""};
+  try {
+    out.result = runInNetns(job.netns.get(), [&] {
+      NlSocket sock = connectRoute();
+      InsideRequest req = job.request;
+      if (!req.table && !Vrfs(sock.get()).find(req.vrf))
+        req.table = tables_.allocate(req.vrf, range_, tablesInUse(sock.get()));
+      return attachInside(sock.get(), req, [&](const std::string& step) {
+        log::debug(job.who + ": " + step, {{"VRF", req.vrf}});
+      });
+    });
+  } catch (const std::exception& e) {
+    out.error = e.what();
+  }
+  return out;
+}
+
+}  // namespace netvrf

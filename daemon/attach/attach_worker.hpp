@@ -1,0 +1,56 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "attach/inside.hpp"
+#include "common/blocking_queue.hpp"
+#include "common/fd.hpp"
+#include "config.hpp"
+#include "netlink/tables.hpp"
+
+namespace netvrf {
+
+struct AttachJob {
+  std::string key;  // the manager's name for the container
+  std::string who;  // for log lines: "container web1 (docker 3f2a...)"
+  pid_t pid = 0;    // the instance it was asked for
+  Fd netns;         // its namespace, held open while the job runs
+  InsideRequest request;
+};
+
+struct AttachOutcome {
+  std::string key;
+  pid_t pid = 0;
+  std::string vrf;
+  std::optional<InsideResult> result;  // set on success
+  std::string error;                   // one line, on failure
+};
+
+// Carries out attach jobs one after the other on a thread of its own, so that the event loop
+// never waits on netlink or on the kernel's address settling. A VRF without a table gets the
+// one the table map keeps for its name (allocated from the configured range, among the tables
+// not in use in that namespace). Outcomes go to `done`, from the worker thread.
+class AttachWorker {
+ public:
+  AttachWorker(const VrfConfig& config, std::function<void(AttachOutcome)> done);
+  ~AttachWorker();
+
+  void submit(AttachJob job);
+
+ private:
+  void loop();
+  AttachOutcome runJob(AttachJob& job);
+
+  TableMap tables_;  // touched by the worker thread only
+  TableRange range_;
+  std::function<void(AttachOutcome)> done_;
+  BlockingQueue<AttachJob> jobs_;
+  std::thread thread_;
+};
+
+}  // namespace netvrf

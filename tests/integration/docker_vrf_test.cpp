@@ -1,0 +1,124 @@
+// The netvrf.* container labels against a real dockerd and a real netvrfd: a labelled container
+// is attached to its VRF when it starts. DockerVrf.Attach* needs a kernel with VRF support and
+// runs in the VM with a dockerd of its own (tests/vm/guest-services); the others check, on a
+// kernel without VRF support, that a label that cannot be honoured is reported and changes
+// nothing.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "harness.hpp"
+
+namespace netvrf::test {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+class DockerVrf : public ::testing::Test {
+ protected:
+  void SetUp() override { NETVRF_REQUIRE(missingDocker()); }
+
+  json ipJson(const std::string& entry, std::vector<std::string> args) {
+    std::vector<std::string> argv{"ip", "-n", entry, "-j"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Result r = run(argv);
+    if (r.status != 0) return json::array();
+    return json::parse(r.out, nullptr, false);
+  }
+  std::string masterOf(const std::string& entry, const std::string& dev) {
+    json link = ipJson(entry, {"link", "show", dev});
+    return link.is_array() && link.size() == 1 ? link[0].value("master", "") : "";
+  }
+  bool logSays(const Netvrfd& d, const std::string& text) {
+    return waitUntil([&] { return d.log().find(text) != std::string::npos; }, 10s);
+  }
+  static std::string readFile(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  Docker docker_;
+};
+
+class DockerVrfKernel : public DockerVrf {
+ protected:
+  void SetUp() override {
+    NETVRF_REQUIRE(missingVrf());
+    DockerVrf::SetUp();
+  }
+};
+
+TEST_F(DockerVrfKernel, LabelledContainerIsAttachedWhenItStartsAndAfterARestart) {
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("red");
+  docker_.runDetached(name, {"--label", "netvrf.vrf=red"});
+  ASSERT_TRUE(waitUntil([&] { return masterOf(name, "eth0") == "red"; }, 20s)) << d.log();
+  // The container's default route went along into the VRF's table, which netvrfd allocated
+  // from its range and named for iproute2.
+  json vrf = ipJson(name, {"-d", "link", "show", "red"});
+  ASSERT_EQ(vrf.size(), 1u);
+  uint32_t table = vrf[0]["linkinfo"]["info_data"]["table"];
+  EXPECT_EQ(table, 1001u);
+  json routes = ipJson(name, {"route", "show", "table", "1001"});
+  bool gateway = false;
+  for (const auto& r : routes) gateway |= r.value("dst", "") == "default" && r.contains("gateway");
+  EXPECT_TRUE(gateway) << routes.dump();
+  EXPECT_NE(readFile(d.dir() + "/rt_tables.conf").find("1001\tred"), std::string::npos);
+  EXPECT_TRUE(logSays(d, "attached to VRF red (table 1001): eth0")) << d.log();
+
+  ASSERT_EQ(docker_.cli({"restart", "-t", "0", name}).status, 0);
+  pid_t pid = docker_.pid(name);
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return masterOf(name, "eth0") == "red" &&
+               entryNs(name) == nsIdentityOfPath("/proc/" + std::to_string(pid) + "/ns/net");
+      },
+      20s))
+      << d.log();
+}
+
+TEST_F(DockerVrf, WithoutVrfSupportTheContainerStaysAsItWasAndTheLogSaysWhy) {
+  if (kernelHasVrf())
+    GTEST_SKIP() << "this kernel has VRF support; the error path needs one without";
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("novrf");
+  docker_.runDetached(name, {"--label", "netvrf.vrf=red"});
+  EXPECT_TRUE(logSays(d,
+                      "): not attached: attach to VRF red: create VRF red (table 1001) "
+                      "failed: VRF red: this kernel has no VRF support (CONFIG_NET_VRF); "
+                      "rolled back"))
+      << d.log();
+  EXPECT_TRUE(ipNetnsLists(name));
+  EXPECT_EQ(masterOf(name, "eth0"), "");
+  json routes = ipJson(name, {"route", "show"});
+  EXPECT_NE(routes.dump().find("\"default\""), std::string::npos) << routes.dump();
+  EXPECT_EQ(ipJson(name, {"link", "show", "red"}).size(), 0u);
+}
+
+TEST_F(DockerVrf, BadLabelsAreNamedAndChangeNothing) {
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("badlabel");
+  docker_.runDetached(name, {"--label", "netvrf.vrf=red", "--label", "netvrf.table=254"});
+  EXPECT_TRUE(logSays(d,
+                      "): not attached: label netvrf.table=254: table 254 is reserved (253 "
+                      "default, 254 main, 255 local)"))
+      << d.log();
+  std::string typo = docker_.uniqueName("typo");
+  docker_.runDetached(typo, {"--label", "netvrf.vfr=red"});
+  EXPECT_TRUE(logSays(d, "): not attached: label netvrf.vfr=red: unknown netvrf label")) << d.log();
+  for (const auto& n : {name, typo}) {
+    EXPECT_TRUE(ipNetnsLists(n));
+    EXPECT_EQ(masterOf(n, "eth0"), "");
+  }
+}
+
+}  // namespace
+}  // namespace netvrf::test
