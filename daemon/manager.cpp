@@ -18,6 +18,15 @@ std::string keyOf(const std::string& runtime, const std::string& id) {
   return runtime + "/" + id;
 }
 
+std::string networkKey(const std::string& runtime, const std::string& id) {
+  return "net:" + runtime + "/" + id;
+}
+
+std::string describe(const NetworkInfo& n) {
+  return "network " + n.name + " (" + n.runtime + " " + n.id.substr(0, 12) + ", bridge " +
+         n.bridge + ")";
+}
+
 std::string describe(const ContainerInfo& i) {
   return "container " + i.name + " (" + i.runtime + " " + i.id.substr(0, 12) + ")";
 }
@@ -106,8 +115,14 @@ void Manager::handle(RuntimeEvent event) {
           onStopped(keyOf(e.runtime, e.id));
         else if constexpr (std::is_same_v<T, RuntimeSynced>)
           onRuntimeList(std::move(e));
-        else
+        else if constexpr (std::is_same_v<T, RuntimeAvailability>)
           onAvailability(e);
+        else if constexpr (std::is_same_v<T, NetworkSeen>)
+          onNetwork(std::move(e.info));
+        else if constexpr (std::is_same_v<T, NetworkGone>)
+          onNetworkGone(networkKey(e.runtime, e.id));
+        else
+          onNetworksSynced(std::move(e));
       },
       std::move(event));
 }
@@ -186,10 +201,100 @@ void Manager::maybeAttach(const std::string& key, Container& c) {
   }
   c.attach = AttachState::Pending;
   log::info(describe(c.info) + ": attaching to VRF " + req->vrf, fieldsOf(c.info, c.entry));
-  submitAttach_(AttachJob{key, describe(c.info), c.pin.pid, std::move(netns), std::move(*req)});
+  submitAttach_(AttachJob{AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid,
+                          std::move(netns), std::move(*req)});
+}
+
+void Manager::onNetwork(NetworkInfo info) {
+  std::string key = networkKey(info.runtime, info.id);
+  Network& n = networks_[key];
+  n.info = std::move(info);
+  if (n.attach != AttachState::None || !submitAttach_) return;
+  std::optional<InsideRequest> req;
+  try {
+    req = attachFromLabels(n.info.labels);
+    if (req && (req->strict || !req->interfaces.empty()))
+      throw LabelError("labels netvrf.strict and netvrf.interfaces are for containers");
+  } catch (const LabelError& e) {
+    n.attach = AttachState::Failed;
+    log::warning(describe(n.info) + ": not attached: " + e.what(), {{"NETWORK", n.info.name}});
+    return;
+  }
+  if (!req) return;
+  // The bridge is on the host: so is the VRF. Host sockets stay as they are (strict).
+  req->interfaces = {n.info.bridge};
+  req->strict = true;
+  Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!host) throwErrno("open /proc/self/ns/net");
+  n.attach = AttachState::Pending;
+  n.vrf = req->vrf;
+  log::info(describe(n.info) + ": attaching its bridge to VRF " + req->vrf,
+            {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
+  submitAttach_(AttachJob{AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host),
+                          std::move(*req)});
+}
+
+void Manager::onNetworkGone(const std::string& key) {
+  auto it = networks_.find(key);
+  if (it == networks_.end()) return;
+  Network n = std::move(it->second);
+  networks_.erase(it);
+  if (n.attach != AttachState::Attached && n.attach != AttachState::Pending) return;
+  // Its bridge went with it; the VRF goes too once nothing else is in it.
+  Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!host) throwErrno("open /proc/self/ns/net");
+  InsideRequest req;
+  req.vrf = n.vrf;
+  submitAttach_(AttachJob{AttachJob::Kind::DeleteIfUnused, key, describe(n.info), 0,
+                          std::move(host), std::move(req)});
+}
+
+void Manager::onNetworksSynced(NetworksSynced s) {
+  std::set<std::string> present;
+  for (auto& info : s.networks) {
+    present.insert(networkKey(info.runtime, info.id));
+    onNetwork(std::move(info));
+  }
+  std::vector<std::string> gone;
+  for (const auto& [key, n] : networks_)
+    if (n.info.runtime == s.runtime && !present.count(key)) gone.push_back(key);
+  for (const auto& key : gone) onNetworkGone(key);
+}
+
+void Manager::networkAttached(AttachOutcome o) {
+  log::Fields fields{{"VRF", o.vrf}};
+  if (o.kind == AttachOutcome::Kind::DeleteIfUnused) {
+    if (!o.error.empty())
+      log::warning("VRF " + o.vrf + ": cannot delete it: " + o.error, fields);
+    else if (o.deleted)
+      log::info("deleted VRF " + o.vrf + ": its last network is gone", fields);
+    return;
+  }
+  auto it = networks_.find(o.key);
+  if (it == networks_.end()) {
+    log::info("a network was removed before its attach to VRF " + o.vrf + " finished");
+    return;
+  }
+  Network& n = it->second;
+  fields.emplace_back("NETWORK", n.info.name);
+  if (!o.result) {
+    n.attach = AttachState::Failed;
+    log::warning(describe(n.info) + ": not attached: " + o.error, fields);
+    return;
+  }
+  n.attach = AttachState::Attached;
+  log::info(describe(n.info) + ": attached to VRF " + o.vrf + " (table " +
+                std::to_string(o.result->vrf.table) + "); " +
+                std::to_string(o.result->routesMoved) + " routes moved",
+            fields);
+  changed();
 }
 
 void Manager::handleAttached(AttachOutcome o) {
+  if (o.key.rfind("net:", 0) == 0) {
+    networkAttached(std::move(o));
+    return;
+  }
   auto it = containers_.find(o.key);
   if (it == containers_.end() || it->second.pin.pid != o.pid ||
       it->second.state != BindingState::Registered) {
@@ -364,7 +469,8 @@ std::string Manager::summary() const {
                   (entries_.size() == 1 ? "" : "s") + " registered";
   size_t attached = 0;
   for (const auto& [key, c] : containers_) attached += c.attach == AttachState::Attached;
-  if (attached) s += ", " + std::to_string(attached) + " in VRFs";
+  for (const auto& [key, n] : networks_) attached += n.attach == AttachState::Attached;
+  if (attached) s += ", " + std::to_string(attached) + " attached to VRFs";
   for (const auto& [runtime, up] : runtimeUp_)
     s += "; " + runtime + (up ? " connected" : " not reachable");
   return s;

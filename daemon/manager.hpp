@@ -71,6 +71,18 @@ class Manager {
     std::string vrf;  // while Attached
   };
 
+  // A runtime's bridge network, attached to a host VRF when labelled netvrf.vrf.
+  struct Network {
+    NetworkInfo info;
+    AttachState attach = AttachState::None;
+    std::string vrf;  // asked for (Pending) or in (Attached)
+  };
+
+  void onNetwork(NetworkInfo info);
+  void onNetworkGone(const std::string& key);
+  void onNetworksSynced(NetworksSynced s);
+  void networkAttached(AttachOutcome o);
+
   void onRunning(ContainerRunning r);
   void onStopped(const std::string& key);
   void onRuntimeList(RuntimeSynced s);
@@ -95,6 +107,7 @@ class Manager {
   NsIdentity hostNs_;
   std::map<std::string, Container> containers_;  // by runtime/id
   std::map<std::string, std::string> entries_;   // our live entries: name -> runtime/id
+  std::map<std::string, Network> networks_;      // by net:runtime/id
   std::set<std::string> pendingRuntimes_;
   std::map<std::string, bool> runtimeUp_;
   bool synced_ = false;

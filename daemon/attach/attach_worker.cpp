@@ -26,14 +26,22 @@ void AttachWorker::loop() {
 }
 
 AttachOutcome AttachWorker::runJob(AttachJob& job) {
-  AttachOutcome out{job.key, job.pid, job.request.vrf, std::nullopt, ""};
+  AttachOutcome out;
+  out.key = job.key;
+  out.pid = job.pid;
+  out.vrf = job.request.vrf;
+  out.kind = job.kind;
   try {
-    out.result = runInNetns(job.netns.get(), [&] {
+    runInNetns(job.netns.get(), [&] {
       NlSocket sock = connectRoute();
+      if (job.kind == AttachJob::Kind::DeleteIfUnused) {
+        out.deleted = deleteVrfIfUnused(sock.get(), job.request.vrf);
+        return;
+      }
       InsideRequest req = job.request;
       if (!req.table && !Vrfs(sock.get()).find(req.vrf))
         req.table = tables_.allocate(req.vrf, range_, tablesInUse(sock.get()));
-      return attachInside(sock.get(), req, [&](const std::string& step) {
+      out.result = attachInside(sock.get(), req, [&](const std::string& step) {
         log::debug(job.who + ": " + step, {{"VRF", req.vrf}});
       });
     });

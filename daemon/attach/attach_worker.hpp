@@ -16,6 +16,11 @@
 namespace netvrf {
 
 struct AttachJob {
+  enum class Kind {
+    Attach,          // attachInside(request)
+    DeleteIfUnused,  // delete VRF request.vrf if netvrf created it and nothing is enslaved
+  };
+  Kind kind = Kind::Attach;
   std::string key;  // the manager's name for the container
   std::string who;  // for log lines: "container web1 (docker 3f2a...)"
   pid_t pid = 0;    // the instance it was asked for
@@ -24,10 +29,13 @@ struct AttachJob {
 };
 
 struct AttachOutcome {
+  using Kind = AttachJob::Kind;
   std::string key;
   pid_t pid = 0;
   std::string vrf;
-  std::optional<InsideResult> result;  // set on success
+  Kind kind = Kind::Attach;
+  std::optional<InsideResult> result;  // set on a successful attach
+  bool deleted = false;                // DeleteIfUnused deleted the VRF
   std::string error;                   // one line, on failure
 };
 

@@ -182,4 +182,18 @@ InsideDetachResult detachInside(nl_sock* sock, const std::optional<std::string>&
   return result;
 }
 
+bool deleteVrfIfUnused(nl_sock* sock, const std::string& vrf) {
+  std::vector<LinkInfo> links = listLinks(sock);
+  const LinkInfo* dev = nullptr;
+  for (const auto& l : links)
+    if (l.name == vrf && l.kind == "vrf") dev = &l;
+  if (!dev || dev->alias != kOwnedAlias) return false;
+  for (const auto& l : links)
+    if (l.master == dev->ifindex) return false;
+  Vrfs vrfs(sock);
+  vrfs.remove(vrf);
+  if (vrfs.list().empty()) vrfs.removeL3mdevRules();
+  return true;
+}
+
 }  // namespace netvrf

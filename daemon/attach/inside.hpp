@@ -53,6 +53,10 @@ struct InsideDetachResult {
 InsideDetachResult detachInside(nl_sock* sock, const std::optional<std::string>& vrf,
                                 const StepHook& hook = {});
 
+// Deletes VRF `vrf` if netvrf created it and no interface is enslaved to it any more (a Docker
+// network's bridge went with its network). True when it was deleted.
+bool deleteVrfIfUnused(nl_sock* sock, const std::string& vrf);
+
 // The alias netvrf gives the VRFs it creates, so it deletes only those.
 inline constexpr const char* kOwnedAlias = "netvrf";
 

@@ -48,8 +48,32 @@ struct RuntimeAvailability {
   std::string detail;
 };
 
-using RuntimeEvent =
-    std::variant<ContainerRunning, ContainerStopped, RuntimeSynced, RuntimeAvailability>;
+// A runtime's network that has a Linux bridge on the host (a Docker bridge network).
+struct NetworkInfo {
+  std::string runtime;
+  std::string id;
+  std::string name;
+  std::string bridge;
+  std::map<std::string, std::string> labels;
+};
+
+struct NetworkSeen {
+  NetworkInfo info;
+};
+
+struct NetworkGone {
+  std::string runtime;
+  std::string id;
+};
+
+// Every bridge network the runtime has, after a (re)connect.
+struct NetworksSynced {
+  std::string runtime;
+  std::vector<NetworkInfo> networks;
+};
+
+using RuntimeEvent = std::variant<ContainerRunning, ContainerStopped, RuntimeSynced,
+                                  RuntimeAvailability, NetworkSeen, NetworkGone, NetworksSynced>;
 
 // One watcher per runtime. It posts RuntimeEvents through the sink given at construction,
 // from its own threads.

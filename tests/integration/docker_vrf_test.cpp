@@ -42,7 +42,27 @@ class DockerVrf : public ::testing::Test {
     return ss.str();
   }
 
+  // `docker network create ARGS... NAME`, removed again at the end of the test.
+  std::string createNetwork(const std::string& name, std::vector<std::string> args) {
+    std::vector<std::string> argv{"network", "create"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    argv.push_back(name);
+    Result r = docker_.cli(argv);
+    EXPECT_EQ(r.status, 0) << r.out;
+    networks_.push_back(name);
+    std::string id = r.out.substr(0, r.out.find('\n'));
+    return "br-" + id.substr(0, 12);
+  }
+  void TearDown() override {
+    for (const auto& n : networks_) docker_.cli({"network", "rm", n});
+  }
+  json hostLink(const std::string& dev) {
+    Result r = run({"ip", "-j", "-d", "link", "show", dev});
+    return r.status == 0 ? json::parse(r.out) : json::array();
+  }
+
   Docker docker_;
+  std::vector<std::string> networks_;
 };
 
 class DockerVrfKernel : public DockerVrf {
@@ -118,6 +138,54 @@ TEST_F(DockerVrf, BadLabelsAreNamedAndChangeNothing) {
     EXPECT_TRUE(ipNetnsLists(n));
     EXPECT_EQ(masterOf(n, "eth0"), "");
   }
+}
+
+TEST_F(DockerVrf, LabelledNetworkWithoutVrfSupportKeepsItsBridgeAsItWas) {
+  if (kernelHasVrf())
+    GTEST_SKIP() << "this kernel has VRF support; the error path needs one without";
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("net");
+  std::string bridge =
+      createNetwork(name, {"--label", "netvrf.vrf=blue", "--subnet", "203.0.113.64/28"});
+  EXPECT_TRUE(logSays(d,
+                      "not attached: attach to VRF blue: create VRF blue (table 1001) failed: "
+                      "VRF blue: this kernel has no VRF support (CONFIG_NET_VRF); rolled back"))
+      << d.log();
+  json link = hostLink(bridge);
+  ASSERT_EQ(link.size(), 1u) << bridge;
+  EXPECT_FALSE(link[0].contains("master"));
+  EXPECT_EQ(hostLink("blue").size(), 0u);
+}
+
+TEST_F(DockerVrfKernel, LabelledNetworkHasItsBridgeInAHostVrfUntilItIsRemoved) {
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("net");
+  std::string bridge =
+      createNetwork(name, {"--label", "netvrf.vrf=blue", "--subnet", "203.0.113.64/28"});
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        json l = hostLink(bridge);
+        return l.size() == 1 && l[0].value("master", "") == "blue";
+      },
+      20s))
+      << d.log();
+  // The network's connected route is in the VRF's table, no longer in main.
+  Result vrfRoutes = run({"ip", "-j", "route", "show", "vrf", "blue"});
+  EXPECT_NE(vrfRoutes.out.find("203.0.113.64/28"), std::string::npos) << vrfRoutes.out;
+  Result mainRoutes = run({"ip", "-j", "route", "show", "table", "main"});
+  EXPECT_EQ(mainRoutes.out.find("203.0.113.64/28"), std::string::npos) << mainRoutes.out;
+  // A container on it is a port of the bridge, so it is routed in VRF blue on the host.
+  std::string ctr = docker_.uniqueName("onnet");
+  docker_.runDetached(ctr, {"--network", name});
+  ASSERT_TRUE(waitUntil([&] { return ipNetnsLists(ctr); }, 20s)) << d.log();
+
+  docker_.remove(ctr);
+  ASSERT_EQ(docker_.cli({"network", "rm", name}).status, 0);
+  networks_.clear();
+  EXPECT_TRUE(waitUntil([&] { return hostLink("blue").empty(); }, 20s)) << d.log();
+  EXPECT_TRUE(logSays(d, "deleted VRF blue: its last network is gone")) << d.log();
 }
 
 }  // namespace

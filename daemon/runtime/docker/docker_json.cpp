@@ -8,11 +8,40 @@ namespace netvrf::docker {
 
 using nlohmann::json;
 
+namespace {
+
+std::map<std::string, std::string> stringMap(const json& obj, const char* key) {
+  std::map<std::string, std::string> out;
+  if (auto l = obj.find(key); l != obj.end() && l->is_object())
+    for (const auto& [k, v] : l->items())
+      if (v.is_string()) out[k] = v.get<std::string>();
+  return out;
+}
+
+Network networkOf(const json& j) {
+  if (!j.is_object() || !j.contains("Id") || !j["Id"].is_string())
+    throw std::runtime_error("network: no Id");
+  Network n;
+  n.id = j["Id"];
+  n.name = j.value("Name", "");
+  n.driver = j.value("Driver", "");
+  n.labels = stringMap(j, "Labels");
+  if (n.driver == "bridge") {
+    auto options = stringMap(j, "Options");
+    auto name = options.find("com.docker.network.bridge.name");
+    n.bridge = name != options.end() ? name->second : "br-" + n.id.substr(0, 12);
+  }
+  return n;
+}
+
+}  // namespace
+
 std::optional<Event> parseEvent(std::string_view line) {
   json j = json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
-  if (j.value("Type", "") != "container") return std::nullopt;
   Event e;
+  e.type = j.value("Type", "");
+  if (e.type != "container" && e.type != "network") return std::nullopt;
   e.action = j.value("Action", "");
   const json& actor = j.value("Actor", json::object());
   e.id = actor.value("ID", "");
@@ -41,15 +70,25 @@ Container parseInspect(std::string_view body) {
     c.running = state.value("Running", false);
     c.networkMode = j.value("HostConfig", json::object()).value("NetworkMode", "");
     c.sandboxKey = j.value("NetworkSettings", json::object()).value("SandboxKey", "");
-    const json& config = j.value("Config", json::object());
-    if (auto l = config.find("Labels"); l != config.end() && l->is_object()) {
-      for (const auto& [k, v] : l->items())
-        if (v.is_string()) c.labels[k] = v.get<std::string>();
-    }
+    c.labels = stringMap(j.value("Config", json::object()), "Labels");
     return c;
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("inspect: ") + e.what());
   }
+}
+
+Network parseNetwork(std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) throw std::runtime_error("network: not JSON");
+  return networkOf(j);
+}
+
+std::vector<Network> parseNetworkList(std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_array()) throw std::runtime_error("network list: not a JSON array");
+  std::vector<Network> out;
+  for (const auto& n : j) out.push_back(networkOf(n));
+  return out;
 }
 
 std::vector<std::string> parseContainerList(std::string_view body) {

@@ -13,13 +13,15 @@
 namespace netvrf::docker {
 
 struct Event {
+  std::string type;    // "container" or "network"
   std::string action;  // "start", "die", "destroy", "rename"...
   std::string id;
   std::string name;
   int64_t timeNano = 0;
 };
 
-// One line of GET /events. Nothing for lines that are not container events or not JSON.
+// One line of GET /events. Nothing for lines that are not container or network events, or not
+// JSON.
 std::optional<Event> parseEvent(std::string_view line);
 
 struct Container {
@@ -37,6 +39,19 @@ struct Container {
 
 // GET /containers/{id}/json. Throws std::runtime_error on a malformed document.
 Container parseInspect(std::string_view body);
+
+struct Network {
+  std::string id;
+  std::string name;
+  std::string driver;  // "bridge", "host", "null", "macvlan"...
+  std::string bridge;  // the Linux bridge of a bridge network: its bridge.name option or br-<id>
+  std::map<std::string, std::string> labels;
+};
+
+// GET /networks/ID.
+Network parseNetwork(std::string_view body);
+// GET /networks.
+std::vector<Network> parseNetworkList(std::string_view body);
 
 // GET /containers/json: the ids.
 std::vector<std::string> parseContainerList(std::string_view body);

@@ -42,12 +42,41 @@ TEST(DockerEvents, IgnoresWhatIsNotAContainerEvent) {
   EXPECT_FALSE(parseEvent(""));
   EXPECT_FALSE(parseEvent("{not json"));
   EXPECT_FALSE(parseEvent("[1,2]"));
-  EXPECT_FALSE(parseEvent(R"({"Type":"network","Action":"connect","Actor":{"ID":"x"}})"));
+  EXPECT_FALSE(parseEvent(R"({"Type":"volume","Action":"create","Actor":{"ID":"x"}})"));
   EXPECT_FALSE(parseEvent(R"({"Type":"container","Action":"start"})"));  // no id
   auto e = parseEvent(R"({"Type":"container","Action":"die","Actor":{"ID":"abc"}})");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->name, "");
   EXPECT_EQ(e->timeNano, 0);
+}
+
+TEST(DockerEvents, NetworkEvents) {
+  std::vector<Event> events;
+  std::ifstream in(std::string(NETVRF_TEST_DATA) + "/docker-network-events.jsonl");
+  for (std::string line; std::getline(in, line);)
+    if (auto e = parseEvent(line)) events.push_back(*e);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "network");
+  EXPECT_EQ(events[0].action, "create");
+  EXPECT_EQ(events[0].name, "nvt-capnet");
+  EXPECT_EQ(events[1].action, "destroy");
+  EXPECT_EQ(events[0].id, events[1].id);
+}
+
+TEST(DockerNetworks, LabelsAndBridgeNames) {
+  Network n = parseNetwork(slurp("docker-network-labelled.json"));
+  EXPECT_EQ(n.name, "nvt-capnet");
+  EXPECT_EQ(n.driver, "bridge");
+  EXPECT_EQ(n.bridge, "br-" + n.id.substr(0, 12));  // no bridge.name option
+  EXPECT_EQ(n.labels, (std::map<std::string, std::string>{{"netvrf.vrf", "blue"}}));
+
+  std::map<std::string, Network> byName;
+  for (auto& x : parseNetworkList(slurp("docker-networks.json"))) byName[x.name] = x;
+  EXPECT_EQ(byName.at("nvt-capnet2").bridge, "nvtcap1");  // -o com.docker.network.bridge.name
+  EXPECT_EQ(byName.at("bridge").bridge, "nvt0");          // dockerd --bridge
+  EXPECT_EQ(byName.at("host").bridge, "");
+  EXPECT_EQ(byName.at("none").driver, "null");
+  EXPECT_THROW(parseNetwork("[]"), std::runtime_error);
 }
 
 TEST(DockerInspect, BridgeContainer) {

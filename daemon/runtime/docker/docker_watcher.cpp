@@ -5,9 +5,15 @@
 namespace netvrf::docker {
 namespace {
 
-// rename: the entry follows the container's new name.
+// rename: the entry follows the container's new name. Networks: create and destroy, for the
+// netvrf.vrf label on bridge networks.
 constexpr const char* kFilters =
-    R"({"type":["container"],"event":["start","die","destroy","rename"]})";
+    R"({"type":["container","network"],"event":["start","die","destroy","rename","create"]})";
+
+std::optional<NetworkInfo> bridgeNetwork(const Network& n) {
+  if (n.bridge.empty()) return std::nullopt;
+  return NetworkInfo{Watcher::kRuntime, n.id, n.name, n.bridge, n.labels};
+}
 
 }  // namespace
 
@@ -63,6 +69,11 @@ void Watcher::handle(Item& item) {
     available_ = false;
   } else {
     auto& e = std::get<Event>(item);
+    if (e.type == "network") {
+      handleNetwork(e);
+      return;
+    }
+    if (e.action == "create") return;  // nothing runs yet
     if (e.action == "start" || e.action == "rename") {
       if (auto running = resolve(e.id)) {
         sink_(std::move(*running));
@@ -73,7 +84,30 @@ void Watcher::handle(Item& item) {
   }
 }
 
+void Watcher::handleNetwork(const Event& e) {
+  if (e.action == "destroy") {
+    sink_(NetworkGone{kRuntime, e.id});
+    return;
+  }
+  if (e.action != "create") return;
+  auto r = api_.get("/networks/" + e.id);
+  if (r.status == 404) return;  // removed again already
+  if (r.status != 200)
+    throw std::runtime_error("inspect network " + e.id + ": HTTP " + std::to_string(r.status) +
+                             ": " + errorMessage(r.body));
+  if (auto n = bridgeNetwork(parseNetwork(r.body))) sink_(NetworkSeen{std::move(*n)});
+}
+
 void Watcher::resync() {
+  auto nets = api_.get("/networks");
+  if (nets.status != 200)
+    throw std::runtime_error("list networks: HTTP " + std::to_string(nets.status) + ": " +
+                             errorMessage(nets.body));
+  NetworksSynced networks{kRuntime, {}};
+  for (const auto& n : parseNetworkList(nets.body))
+    if (auto info = bridgeNetwork(n)) networks.networks.push_back(std::move(*info));
+  sink_(std::move(networks));
+
   auto r = api_.get("/containers/json");
   if (r.status != 200)
     throw std::runtime_error("list containers: HTTP " + std::to_string(r.status) + ": " +

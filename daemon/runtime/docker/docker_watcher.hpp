@@ -37,6 +37,7 @@ class Watcher : public RuntimeWatcher {
   void resolveLoop();
   void handle(Item& item);
   void resync();
+  void handleNetwork(const Event& e);
   // Inspects `id` and pins its namespace; nothing when it does not run (any more).
   std::optional<ContainerRunning> resolve(const std::string& id);
   // The namespace identity the container must have: its SandboxKey's, or, in container: mode,
