@@ -5,6 +5,7 @@
 #include <netlink/route/addr.h>
 
 #include "netlink/nl_error.hpp"
+#include "netlink/vrf.hpp"
 
 namespace netvrf {
 namespace {
@@ -32,6 +33,43 @@ rtnl_addr* current(nl_cache* cache, rtnl_addr* want) {
 }
 
 }  // namespace
+
+NlAddr parseCidr(const std::string& text) {
+  nl_addr* raw = nullptr;
+  if (text.find('/') == std::string::npos || nl_addr_parse(text.c_str(), AF_UNSPEC, &raw) < 0)
+    throw VrfError("'" + text + "' is not an address with a prefix length (203.0.113.10/24)");
+  NlAddr addr(raw);
+  int family = nl_addr_get_family(addr.get());
+  if (family != AF_INET && family != AF_INET6)
+    throw VrfError("'" + text + "' is not an IPv4 or IPv6 address");
+  return addr;
+}
+
+NlAddr parseIp(const std::string& text) {
+  nl_addr* raw = nullptr;
+  if (text.find('/') != std::string::npos || nl_addr_parse(text.c_str(), AF_UNSPEC, &raw) < 0)
+    throw VrfError("'" + text + "' is not an IP address");
+  NlAddr addr(raw);
+  int family = nl_addr_get_family(addr.get());
+  if (family != AF_INET && family != AF_INET6)
+    throw VrfError("'" + text + "' is not an IPv4 or IPv6 address");
+  return addr;
+}
+
+std::string addrText(nl_addr* addr) {
+  char buf[128];
+  return nl_addr2str(addr, buf, sizeof buf);
+}
+
+void addAddress(nl_sock* sock, int ifindex, nl_addr* local) {
+  AddrPtr a(rtnl_addr_alloc());
+  rtnl_addr_set_ifindex(a.get(), ifindex);
+  checkNl(rtnl_addr_set_local(a.get(), local), "address " + addrText(local));
+  if (nl_addr_get_family(local) == AF_INET6) rtnl_addr_set_flags(a.get(), IFA_F_NODAD);
+  int r = rtnl_addr_add(sock, a.get(), NLM_F_CREATE | NLM_F_EXCL);
+  if (r == -NLE_EXIST) return;
+  checkNl(r, "add address " + addrText(local));
+}
 
 std::string AddressSnapshot::describe(rtnl_addr* addr) const {
   char buf[128];

@@ -12,6 +12,16 @@ namespace netvrf {
 
 // The IPv4 and IPv6 addresses of a set of interfaces, as the kernel listed them. IPv6
 // link-local addresses are left out: the kernel makes them again whenever a link comes up.
+// An address with its prefix ("203.0.113.10/24", "2001:db8::10/64"). Throws VrfError naming it
+// when it is not one.
+NlAddr parseCidr(const std::string& text);
+// `ip` form of an address without its prefix ("203.0.113.1").
+NlAddr parseIp(const std::string& text);
+// Adds `local` to `ifindex`; already there counts as added. IPv6 addresses skip duplicate
+// address detection: they go on veth ends whose only peer netvrf made.
+void addAddress(nl_sock* sock, int ifindex, nl_addr* local);
+std::string addrText(nl_addr* addr);
+
 class AddressSnapshot {
  public:
   // `links`: ifindex -> name of the interfaces to take.

@@ -14,6 +14,7 @@ LinkInfo infoOf(rtnl_link* link) {
   l.name = rtnl_link_get_name(link);
   l.ifindex = rtnl_link_get_ifindex(link);
   l.master = rtnl_link_get_master(link);
+  l.peer = rtnl_link_get_link(link);
   if (const char* kind = rtnl_link_get_type(link)) l.kind = kind;
   if (const char* alias = rtnl_link_get_ifalias(link)) l.alias = alias;
   l.loopback = rtnl_link_get_flags(link) & IFF_LOOPBACK;
@@ -68,6 +69,15 @@ void setAlias(nl_sock* sock, int ifindex, const std::string& alias) {
   rtnl_link_set_ifindex(orig.get(), ifindex);
   checkNl(rtnl_link_change(sock, orig.get(), change.get(), 0),
           "set the alias of interface " + std::to_string(ifindex));
+}
+
+void setUp(nl_sock* sock, const LinkInfo& link) {
+  if (link.up) return;
+  LinkPtr change(rtnl_link_alloc());
+  rtnl_link_set_flags(change.get(), IFF_UP);
+  LinkPtr orig(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), link.ifindex);
+  checkNl(rtnl_link_change(sock, orig.get(), change.get(), 0), "set " + link.name + " up");
 }
 
 }  // namespace netvrf

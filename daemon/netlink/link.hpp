@@ -13,6 +13,7 @@ struct LinkInfo {
   std::string name;
   int ifindex = 0;
   int master = 0;    // ifindex of the VRF or bridge it is enslaved to; 0 when none
+  int peer = 0;      // IFLA_LINK: a veth's peer ifindex (in the peer's namespace)
   std::string kind;  // "vrf", "veth", "bridge"...; empty for physical devices and loopback
   std::string alias;
   bool loopback = false;
@@ -28,5 +29,6 @@ std::optional<LinkInfo> findLink(nl_sock* sock, int ifindex);
 // already has is a no-op.
 void setMaster(nl_sock* sock, const LinkInfo& link, int master, const std::string& masterName);
 void setAlias(nl_sock* sock, int ifindex, const std::string& alias);
+void setUp(nl_sock* sock, const LinkInfo& link);
 
 }  // namespace netvrf
