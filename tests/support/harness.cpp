@@ -275,7 +275,11 @@ void Netvrfd::start() {
   std::vector<std::string> e = env_;
   e.push_back("NOTIFY_SOCKET=" + notifyPath_);
   std::vector<std::string> argv = wrapper_;
-  argv.insert(argv.end(), {NETVRFD_PATH, "--config", configPath_, "--log-target", "stderr"});
+  // NETVRF_TEST_NETVRFD: a copy of the binary, for the VM (tests/vm/vm-test --with-docker).
+  const char* daemon = std::getenv("NETVRF_TEST_NETVRFD");
+  argv.insert(argv.end(),
+              {daemon && *daemon ? daemon : NETVRFD_PATH, "--config", configPath_, "--log-target",
+               "stderr"});
   pid_ = spawn(argv, log.get(), e);
 }
 
