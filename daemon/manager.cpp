@@ -178,31 +178,70 @@ void Manager::onRunning(ContainerRunning r) {
 }
 
 void Manager::maybeAttach(const std::string& key, Container& c) {
-  if (!submitAttach_ || c.state != BindingState::Registered || c.attach != AttachState::None)
+  if (!submitAttach_ || c.state != BindingState::Registered || c.attach != AttachState::None ||
+      c.hostAttach != AttachState::None)
     return;
-  std::optional<InsideRequest> req;
+  LabelPlan plan;
   try {
-    req = attachFromLabels(c.info.labels);
+    plan = planFromLabels(c.info.labels, c.info.id);
   } catch (const LabelError& e) {
     c.attach = AttachState::Failed;
     log::warning(describe(c.info) + ": not attached: " + e.what(), fieldsOf(c.info, c.entry));
     return;
   }
-  if (!req) return;
+  if (!plan.inside && !plan.host) return;
   // The entry is the container's namespace, proven when it was mounted.
   std::string path = netnsDir_.pathOf(c.entry);
-  Fd netns(open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!netns) {
+  auto openNetns = [&] { return Fd(open(path.c_str(), O_RDONLY | O_CLOEXEC)); };
+  if (!openNetns()) {
     c.attach = AttachState::Failed;
     log::warning(
         describe(c.info) + ": not attached: cannot open " + path + ": " + std::strerror(errno),
         fieldsOf(c.info, c.entry));
     return;
   }
-  c.attach = AttachState::Pending;
-  log::info(describe(c.info) + ": attaching to VRF " + req->vrf, fieldsOf(c.info, c.entry));
-  submitAttach_(AttachJob{AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid,
-                          std::move(netns), std::move(*req)});
+  if (plan.inside) {
+    c.attach = AttachState::Pending;
+    log::info(describe(c.info) + ": attaching to VRF " + plan.inside->vrf,
+              fieldsOf(c.info, c.entry));
+    submitAttach_(AttachJob{AttachJob::Kind::Attach,
+                            key,
+                            describe(c.info),
+                            c.pin.pid,
+                            openNetns(),
+                            std::move(*plan.inside),
+                            {}});
+  }
+  if (plan.host) {
+    c.hostAttach = AttachState::Pending;
+    c.hostLeg = *plan.host;
+    log::info(describe(c.info) + ": attaching to host VRF " + plan.host->vrf + " through " +
+                  plan.host->hostIfname,
+              fieldsOf(c.info, c.entry));
+    submitAttach_(AttachJob{AttachJob::Kind::AttachHost,
+                            key,
+                            describe(c.info),
+                            c.pin.pid,
+                            openNetns(),
+                            {},
+                            std::move(*plan.host)});
+  }
+}
+
+// The host end of a container's leg would outlive the container by as long as the kernel takes
+// to free its namespace, and a restarted instance needs the name again: delete it now.
+void Manager::detachHostLeg(Container& c) {
+  if (!c.hostLeg || !submitAttach_) return;
+  if (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached)
+    submitAttach_(AttachJob{AttachJob::Kind::DetachHost,
+                            keyOf(c.info.runtime, c.info.id),
+                            describe(c.info),
+                            c.pin.pid,
+                            Fd(),
+                            {},
+                            *c.hostLeg});
+  c.hostLeg.reset();
+  c.hostAttach = AttachState::None;
 }
 
 void Manager::onNetwork(NetworkInfo info) {
@@ -212,9 +251,10 @@ void Manager::onNetwork(NetworkInfo info) {
   if (n.attach != AttachState::None || !submitAttach_) return;
   std::optional<InsideRequest> req;
   try {
-    req = attachFromLabels(n.info.labels);
-    if (req && (req->strict || !req->interfaces.empty()))
-      throw LabelError("labels netvrf.strict and netvrf.interfaces are for containers");
+    LabelPlan plan = planFromLabels(n.info.labels, n.info.id);
+    req = std::move(plan.inside);
+    if (plan.host || (req && (req->strict || !req->interfaces.empty())))
+      throw LabelError("on a network only netvrf.vrf and netvrf.table apply");
   } catch (const LabelError& e) {
     n.attach = AttachState::Failed;
     log::warning(describe(n.info) + ": not attached: " + e.what(), {{"NETWORK", n.info.name}});
@@ -230,8 +270,8 @@ void Manager::onNetwork(NetworkInfo info) {
   n.vrf = req->vrf;
   log::info(describe(n.info) + ": attaching its bridge to VRF " + req->vrf,
             {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
-  submitAttach_(AttachJob{AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host),
-                          std::move(*req)});
+  submitAttach_(AttachJob{
+      AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host), std::move(*req), {}});
 }
 
 void Manager::onNetworkGone(const std::string& key) {
@@ -245,8 +285,13 @@ void Manager::onNetworkGone(const std::string& key) {
   if (!host) throwErrno("open /proc/self/ns/net");
   InsideRequest req;
   req.vrf = n.vrf;
-  submitAttach_(AttachJob{AttachJob::Kind::DeleteIfUnused, key, describe(n.info), 0,
-                          std::move(host), std::move(req)});
+  submitAttach_(AttachJob{AttachJob::Kind::DeleteIfUnused,
+                          key,
+                          describe(n.info),
+                          0,
+                          std::move(host),
+                          std::move(req),
+                          {}});
 }
 
 void Manager::onNetworksSynced(NetworksSynced s) {
@@ -295,6 +340,12 @@ void Manager::handleAttached(AttachOutcome o) {
     networkAttached(std::move(o));
     return;
   }
+  if (o.kind == AttachOutcome::Kind::DetachHost) {
+    if (!o.error.empty())
+      log::warning("cannot remove a container's leg into host VRF " + o.vrf + ": " + o.error,
+                   {{"VRF", o.vrf}});
+    return;
+  }
   auto it = containers_.find(o.key);
   if (it == containers_.end() || it->second.pin.pid != o.pid ||
       it->second.state != BindingState::Registered) {
@@ -305,12 +356,27 @@ void Manager::handleAttached(AttachOutcome o) {
   Container& c = it->second;
   log::Fields fields = fieldsOf(c.info, c.entry);
   fields.emplace_back("VRF", o.vrf);
-  if (!o.result) {
-    c.attach = AttachState::Failed;
-    log::warning(describe(c.info) + ": not attached: " + o.error, fields);
+  bool host = o.kind == AttachOutcome::Kind::AttachHost;
+  AttachState& state = host ? c.hostAttach : c.attach;
+  if (!o.result && !o.hostResult) {
+    state = AttachState::Failed;
+    log::warning(describe(c.info) + ": not attached" + (host ? " to host VRF " + o.vrf : "") +
+                     ": " + o.error,
+                 fields);
     return;
   }
-  c.attach = AttachState::Attached;
+  state = AttachState::Attached;
+  if (host) {
+    std::string routes;
+    for (const auto& r : o.hostResult->defaultRoutes) routes += "; " + r;
+    log::info(describe(c.info) + ": attached to host VRF " + o.vrf + " (table " +
+                  std::to_string(o.hostResult->vrf.table) + ") through " +
+                  (c.hostLeg ? c.hostLeg->hostIfname + "/" + c.hostLeg->containerIfname : "") +
+                  routes,
+              fields);
+    changed();
+    return;
+  }
   c.vrf = o.vrf;
   std::string ifs;
   for (const auto& i : o.result->interfaces) ifs += (ifs.empty() ? "" : ", ") + i;
@@ -397,6 +463,7 @@ void Manager::unregister(Container& c, const std::string& why) {
   entries_.erase(c.entry);
   c.entry.clear();
   c.exitWatch.reset();
+  detachHostLeg(c);
   c.state = BindingState::Failed;
   c.attach = AttachState::None;
   c.vrf.clear();
@@ -468,7 +535,8 @@ std::string Manager::summary() const {
   std::string s = std::to_string(entries_.size()) + " namespace" +
                   (entries_.size() == 1 ? "" : "s") + " registered";
   size_t attached = 0;
-  for (const auto& [key, c] : containers_) attached += c.attach == AttachState::Attached;
+  for (const auto& [key, c] : containers_)
+    attached += c.attach == AttachState::Attached || c.hostAttach == AttachState::Attached;
   for (const auto& [key, n] : networks_) attached += n.attach == AttachState::Attached;
   if (attached) s += ", " + std::to_string(attached) + " attached to VRFs";
   for (const auto& [runtime, up] : runtimeUp_)

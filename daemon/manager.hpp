@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -67,8 +68,10 @@ class Manager {
     std::string entry;  // set while Registered
     PinnedNetns pin;    // the pidfd tells when the process exits
     EventLoop::Source exitWatch;
-    AttachState attach = AttachState::None;
-    std::string vrf;  // while Attached
+    AttachState attach = AttachState::None;      // netvrf.vrf
+    std::string vrf;                             // while Attached
+    AttachState hostAttach = AttachState::None;  // netvrf.host_vrf
+    std::optional<HostSideRequest> hostLeg;      // while Pending or Attached
   };
 
   // A runtime's bridge network, attached to a host VRF when labelled netvrf.vrf.
@@ -98,6 +101,7 @@ class Manager {
   std::vector<std::string> candidateNames(const ContainerInfo& info) const;
   void runtimeSynced(const std::string& runtime);
   void maybeAttach(const std::string& key, Container& c);
+  void detachHostLeg(Container& c);
   void changed();
 
   EventLoop& loop_;

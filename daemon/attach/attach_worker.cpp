@@ -32,6 +32,21 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
   out.vrf = job.request.vrf;
   out.kind = job.kind;
   try {
+    if (job.kind == AttachJob::Kind::AttachHost || job.kind == AttachJob::Kind::DetachHost) {
+      out.vrf = job.host.vrf;
+      NlSocket host = connectRoute();  // this thread never leaves the host's namespace
+      if (job.kind == AttachJob::Kind::DetachHost) {
+        out.deleted = detachHostSide(host.get(), job.host.hostIfname, job.host.vrf);
+        return out;
+      }
+      HostSideRequest req = job.host;
+      if (!req.table && !Vrfs(host.get()).find(req.vrf))
+        req.table = tables_.allocate(req.vrf, range_, tablesInUse(host.get()));
+      out.hostResult = attachHostSide(host.get(), job.netns.get(), req, [&](const std::string& s) {
+        log::debug(job.who + ": " + s, {{"VRF", req.vrf}});
+      });
+      return out;
+    }
     runInNetns(job.netns.get(), [&] {
       NlSocket sock = connectRoute();
       if (job.kind == AttachJob::Kind::DeleteIfUnused) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include "attach/host_side.hpp"
 #include "attach/inside.hpp"
 #include "common/blocking_queue.hpp"
 #include "common/fd.hpp"
@@ -17,8 +18,10 @@ namespace netvrf {
 
 struct AttachJob {
   enum class Kind {
-    Attach,          // attachInside(request)
-    DeleteIfUnused,  // delete VRF request.vrf if netvrf created it and nothing is enslaved
+    Attach,          // attachInside(request) in `netns`
+    AttachHost,      // attachHostSide(host) between the host and `netns`
+    DetachHost,      // detachHostSide(host): the container is gone
+    DeleteIfUnused,  // delete VRF request.vrf in `netns` if netvrf made it and it is empty
   };
   Kind kind = Kind::Attach;
   std::string key;  // the manager's name for the container
@@ -26,6 +29,7 @@ struct AttachJob {
   pid_t pid = 0;    // the instance it was asked for
   Fd netns;         // its namespace, held open while the job runs
   InsideRequest request;
+  HostSideRequest host;  // AttachHost, DetachHost
 };
 
 struct AttachOutcome {
@@ -34,9 +38,10 @@ struct AttachOutcome {
   pid_t pid = 0;
   std::string vrf;
   Kind kind = Kind::Attach;
-  std::optional<InsideResult> result;  // set on a successful attach
-  bool deleted = false;                // DeleteIfUnused deleted the VRF
-  std::string error;                   // one line, on failure
+  std::optional<InsideResult> result;        // set on a successful attach
+  std::optional<HostSideResult> hostResult;  // set on a successful AttachHost
+  bool deleted = false;                      // DeleteIfUnused deleted the VRF
+  std::string error;                         // one line, on failure
 };
 
 // Carries out attach jobs one after the other on a thread of its own, so that the event loop

@@ -14,6 +14,7 @@
 #include "netlink/link.hpp"
 #include "netlink/nl_error.hpp"
 #include "netlink/nl_handle.hpp"
+#include "netlink/sysctl.hpp"
 #include "netlink/veth.hpp"
 
 namespace netvrf {
@@ -156,6 +157,16 @@ HostSideResult attachHostSide(nl_sock* host, int containerNetns, const HostSideR
     });
     steps.run("give " + req.containerIfname + " its addresses in the container", [&] {
       auto c = *findLink(inside.get(), req.containerIfname);
+      bool v6 = false;
+      for (const auto& a : addrs) v6 |= nl_addr_get_family(a.get()) == AF_INET6;
+      if (v6) {
+        // Docker disables IPv6 in containers without it (all/default disable_ipv6=1); an IPv6
+        // address asked for on this leg enables it there, on this interface only.
+        std::string key = "net/ipv6/conf/" + req.containerIfname + "/disable_ipv6";
+        runInNetns(containerNetns, [&] {
+          if (readSysctl(key).value_or("0") != "0") writeSysctl(key, "0");
+        });
+      }
       for (const auto& a : addrs) addAddress(inside.get(), c.ifindex, a.get());
       setUp(inside.get(), c);
       for (const auto& g : gateways) {

@@ -1,6 +1,7 @@
 #include "attach/labels.hpp"
 
 #include <charconv>
+#include <vector>
 
 namespace netvrf {
 namespace {
@@ -9,48 +10,86 @@ namespace {
   throw LabelError("label " + label + "=" + value + ": " + why);
 }
 
+uint64_t tableOf(const std::string& label, const std::string& value) {
+  uint64_t table = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), table);
+  if (ec != std::errc() || end != value.data() + value.size())
+    bad(label, value, "not a table number");
+  if (auto e = tableError(table)) bad(label, value, *e);
+  return table;
+}
+
+std::vector<std::string> listOf(const std::string& value) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  for (;;) {
+    size_t comma = value.find(',', start);
+    out.push_back(value.substr(start, comma == std::string::npos ? comma : comma - start));
+    if (comma == std::string::npos) return out;
+    start = comma + 1;
+  }
+}
+
+std::string ifname(const std::string& label, const std::string& value) {
+  if (auto e = ifnameError(value)) bad(label, value, *e);
+  return value;
+}
+
 }  // namespace
 
-std::optional<InsideRequest> attachFromLabels(const std::map<std::string, std::string>& labels) {
-  auto vrf = labels.find(kVrfLabel);
-  InsideRequest req;
+LabelPlan planFromLabels(const std::map<std::string, std::string>& labels,
+                         const std::string& containerId) {
+  InsideRequest in;
+  HostSideRequest host;
+  bool anyInside = false, anyHost = false;
   for (const auto& [label, value] : labels) {
     if (label.rfind("netvrf.", 0) != 0) continue;
+    bool isHost = label.rfind("netvrf.host_", 0) == 0;
+    (isHost ? anyHost : anyInside) = true;
     if (label == kVrfLabel) {
-      if (auto e = ifnameError(value)) bad(label, value, *e);
-      req.vrf = value;
+      in.vrf = ifname(label, value);
     } else if (label == "netvrf.table") {
-      uint64_t table = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), table);
-      if (ec != std::errc() || end != value.data() + value.size())
-        bad(label, value, "not a table number");
-      if (auto e = tableError(table)) bad(label, value, *e);
-      req.table = table;
+      in.table = tableOf(label, value);
     } else if (label == "netvrf.interfaces") {
-      size_t start = 0;
-      while (start <= value.size()) {
-        size_t comma = value.find(',', start);
-        std::string name = value.substr(start, comma == std::string::npos ? comma : comma - start);
+      for (const auto& name : listOf(value)) {
         if (auto e = ifnameError(name)) bad(label, value, *e);
-        req.interfaces.push_back(name);
-        if (comma == std::string::npos) break;
-        start = comma + 1;
+        in.interfaces.push_back(name);
       }
     } else if (label == "netvrf.strict") {
       if (value != "true" && value != "false") bad(label, value, "must be true or false");
-      req.strict = value == "true";
+      in.strict = value == "true";
+    } else if (label == "netvrf.host_vrf") {
+      host.vrf = ifname(label, value);
+    } else if (label == "netvrf.host_table") {
+      host.table = tableOf(label, value);
+    } else if (label == "netvrf.host_interface") {
+      host.containerIfname = ifname(label, value);
+    } else if (label == "netvrf.host_addresses") {
+      host.addresses = listOf(value);
+    } else if (label == "netvrf.host_gateways") {
+      host.gateways = listOf(value);
     } else {
       bad(label, value,
           "unknown netvrf label (known: netvrf.vrf, netvrf.table, netvrf.interfaces, "
-          "netvrf.strict)");
+          "netvrf.strict, netvrf.host_vrf, netvrf.host_table, netvrf.host_addresses, "
+          "netvrf.host_gateways, netvrf.host_interface)");
     }
   }
-  if (vrf == labels.end()) {
-    if (req.table || !req.interfaces.empty() || req.strict)
-      throw LabelError("netvrf.* labels without netvrf.vrf: which VRF?");
-    return std::nullopt;
+  LabelPlan plan;
+  if (anyInside) {
+    if (in.vrf.empty()) throw LabelError("netvrf.* labels without netvrf.vrf: which VRF?");
+    plan.inside = std::move(in);
   }
-  return req;
+  if (anyHost) {
+    if (host.vrf.empty())
+      throw LabelError("netvrf.host_* labels without netvrf.host_vrf: which VRF?");
+    if (host.addresses.empty())
+      throw LabelError("netvrf.host_vrf=" + host.vrf + " without netvrf.host_addresses");
+    if (host.containerIfname.empty()) host.containerIfname = defaultContainerIfname(host.vrf);
+    host.hostIfname = defaultHostIfname(containerId, host.vrf);
+    plan.host = std::move(host);
+  }
+  return plan;
 }
 
 }  // namespace netvrf

@@ -5,15 +5,24 @@
 #include <stdexcept>
 #include <string>
 
+#include "attach/host_side.hpp"
 #include "attach/inside.hpp"
 
 namespace netvrf {
 
-// The container labels that attach a container to a VRF when it starts:
-//   netvrf.vrf=red              the VRF (inside the container's namespace); required
-//   netvrf.table=1001           its table; default: the one netvrf keeps for that name
-//   netvrf.interfaces=eth0,eth1 the interfaces to enslave; default: all but loopback
-//   netvrf.strict=true          leave processes that bind to no VRF outside it
+// The labels that attach a container to VRFs when it starts.
+// Inside its namespace:
+//   netvrf.vrf=red                   the VRF; required for the others
+//   netvrf.table=1001                its table; default: the one netvrfd keeps for that name
+//   netvrf.interfaces=eth0,eth1      the interfaces to enslave; default: all but loopback
+//   netvrf.strict=true               leave processes that bind to no VRF outside it
+// A leg into a VRF of the host (a veth pair):
+//   netvrf.host_vrf=red              the host's VRF; required for the others
+//   netvrf.host_table=1001           its table; default as above
+//   netvrf.host_addresses=203.0.113.10/24,2001:db8::10/64   the container end's; required
+//   netvrf.host_gateways=203.0.113.1,2001:db8::1            the host end's
+//   netvrf.host_interface=nv-red     the container end's name; default nv-<vrf>
+// On a Docker network only netvrf.vrf and netvrf.table apply.
 inline constexpr const char* kVrfLabel = "netvrf.vrf";
 
 class LabelError : public std::runtime_error {
@@ -21,9 +30,15 @@ class LabelError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The attach the labels ask for; nothing without netvrf.vrf. Throws LabelError naming the
-// label for a value that cannot be used (another netvrf.* label is an error too: a typo must
-// not silently do nothing).
-std::optional<InsideRequest> attachFromLabels(const std::map<std::string, std::string>& labels);
+struct LabelPlan {
+  std::optional<InsideRequest> inside;
+  std::optional<HostSideRequest> host;
+};
+
+// What the labels ask for; nothing without netvrf.vrf or netvrf.host_vrf. `containerId` names
+// the host end of the veth pair. Throws LabelError naming the label for a value that cannot be
+// used (an unknown netvrf.* label too: a typo must not silently do nothing).
+LabelPlan planFromLabels(const std::map<std::string, std::string>& labels,
+                         const std::string& containerId);
 
 }  // namespace netvrf

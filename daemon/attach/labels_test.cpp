@@ -7,16 +7,44 @@ namespace {
 
 std::string errorOf(const std::map<std::string, std::string>& labels) {
   try {
-    attachFromLabels(labels);
+    planFromLabels(labels, "0123456789ab");
   } catch (const LabelError& e) {
     return e.what();
   }
   return "";
 }
 
+std::optional<InsideRequest> attachFromLabels(const std::map<std::string, std::string>& labels) {
+  return planFromLabels(labels, "0123456789ab").inside;
+}
+
 TEST(Labels, NoVrfLabelMeansNoAttach) {
+  auto plan = planFromLabels({{"com.example.role", "web"}}, "0123456789ab");
+  EXPECT_FALSE(plan.inside);
+  EXPECT_FALSE(plan.host);
   EXPECT_FALSE(attachFromLabels({}));
-  EXPECT_FALSE(attachFromLabels({{"com.example.role", "web"}}));
+}
+
+TEST(Labels, HostSideLabels) {
+  auto plan = planFromLabels({{"netvrf.host_vrf", "red"},
+                              {"netvrf.host_addresses", "203.0.113.10/24,2001:db8::10/64"},
+                              {"netvrf.host_gateways", "203.0.113.1"},
+                              {"netvrf.host_table", "1300"}},
+                             "0123456789abcdef");
+  EXPECT_FALSE(plan.inside);
+  ASSERT_TRUE(plan.host);
+  EXPECT_EQ(plan.host->vrf, "red");
+  EXPECT_EQ(plan.host->table, 1300u);
+  EXPECT_EQ(plan.host->addresses, (std::vector<std::string>{"203.0.113.10/24", "2001:db8::10/64"}));
+  EXPECT_EQ(plan.host->gateways, std::vector<std::string>{"203.0.113.1"});
+  EXPECT_EQ(plan.host->containerIfname, "nv-red");
+  EXPECT_EQ(plan.host->hostIfname, defaultHostIfname("0123456789abcdef", "red"));
+  EXPECT_EQ(plan.host->hostIfname.substr(0, 10), "nv01234567");
+  EXPECT_LE(plan.host->hostIfname.size(), 15u);
+  EXPECT_EQ(errorOf({{"netvrf.host_vrf", "red"}}),
+            "netvrf.host_vrf=red without netvrf.host_addresses");
+  EXPECT_EQ(errorOf({{"netvrf.host_addresses", "203.0.113.10/24"}}),
+            "netvrf.host_* labels without netvrf.host_vrf: which VRF?");
 }
 
 TEST(Labels, EveryLabelIsRead) {
@@ -55,7 +83,8 @@ TEST(Labels, BadValuesNameTheLabel) {
             "label netvrf.strict=yes: must be true or false");
   EXPECT_EQ(errorOf({{"netvrf.vfr", "red"}}),
             "label netvrf.vfr=red: unknown netvrf label (known: netvrf.vrf, netvrf.table, "
-            "netvrf.interfaces, netvrf.strict)");
+            "netvrf.interfaces, netvrf.strict, netvrf.host_vrf, netvrf.host_table, "
+            "netvrf.host_addresses, netvrf.host_gateways, netvrf.host_interface)");
   EXPECT_EQ(errorOf({{"netvrf.table", "1001"}}), "netvrf.* labels without netvrf.vrf: which VRF?");
 }
 

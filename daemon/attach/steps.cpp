@@ -1,7 +1,5 @@
 #include "attach/steps.hpp"
 
-#include <system_error>
-
 #include "common/log.hpp"
 
 namespace netvrf {
@@ -18,9 +16,7 @@ void Steps::rollback() noexcept {
 }
 
 std::string failureMessage(const Steps& steps, const std::exception& cause) {
-  std::string why = cause.what();
-  if (auto* se = dynamic_cast<const std::system_error*>(&cause)) why = se->code().message();
-  return steps.current() + " failed: " + why + "; rolled back";
+  return steps.current() + " failed: " + cause.what() + "; rolled back";
 }
 
 }  // namespace netvrf

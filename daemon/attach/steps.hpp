@@ -37,8 +37,8 @@ class Steps {
   std::vector<std::pair<std::string, std::function<void()>>> undo_;
 };
 
-// "enslave eth0 to red failed: Operation not supported; rolled back": the step that failed and
-// why, after rollback() has run.
+// "move eth0 into VRF red failed: enslave eth0 to red: Operation not supported; rolled back":
+// the step that failed and why, after rollback() has run.
 std::string failureMessage(const Steps& steps, const std::exception& cause);
 
 }  // namespace netvrf

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "attach/host_side.hpp"
 #include "harness.hpp"
 
 namespace netvrf::test {
@@ -138,6 +139,40 @@ TEST_F(DockerVrf, BadLabelsAreNamedAndChangeNothing) {
     EXPECT_TRUE(ipNetnsLists(n));
     EXPECT_EQ(masterOf(n, "eth0"), "");
   }
+}
+
+TEST_F(DockerVrfKernel, HostLegLabelsGiveTheContainerAVethIntoAHostVrf) {
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("leg");
+  std::string id =
+      docker_.runDetached(name, {"--network", "none", "--label", "netvrf.host_vrf=green", "--label",
+                                 "netvrf.host_addresses=203.0.113.130/28,2001:db8:7::10/64",
+                                 "--label", "netvrf.host_gateways=203.0.113.129,2001:db8:7::1"});
+  std::string hostEnd = defaultHostIfname(id, "green");
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        json l = hostLink(hostEnd);
+        return l.size() == 1 && l[0].value("master", "") == "green";
+      },
+      20s))
+      << d.log();
+  json inside = ipJson(name, {"addr", "show", "nv-green"});
+  ASSERT_EQ(inside.size(), 1u) << d.log();
+  EXPECT_NE(inside.dump().find("203.0.113.130"), std::string::npos) << inside.dump();
+  // Docker disables IPv6 in the container; the leg's IPv6 address enables it on the leg.
+  EXPECT_NE(inside.dump().find("2001:db8:7::10"), std::string::npos) << inside.dump();
+  EXPECT_NE(ipJson(name, {"route", "show", "default"}).dump().find("203.0.113.129"),
+            std::string::npos);
+  // The container reaches its gateway, which exists only in the host's VRF green.
+  EXPECT_EQ(
+      run({"ip", "netns", "exec", name, "busybox", "ping", "-c", "1", "-W", "2", "203.0.113.129"})
+          .status,
+      0);
+  docker_.remove(name);
+  EXPECT_TRUE(
+      waitUntil([&] { return hostLink(hostEnd).empty() && hostLink("green").empty(); }, 20s))
+      << d.log();
 }
 
 TEST_F(DockerVrf, LabelledNetworkWithoutVrfSupportKeepsItsBridgeAsItWas) {
