@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "attach/labels.hpp"
 #include "common/error.hpp"
@@ -39,6 +40,36 @@ log::Fields fieldsOf(const ContainerInfo& i, const std::string& entry = {}) {
 
 }  // namespace
 
+const char* toString(BindingState s) {
+  switch (s) {
+    case BindingState::Registered:
+      return "registered";
+    case BindingState::HostNetwork:
+      return "host-network";
+    case BindingState::NameInvalid:
+      return "name-invalid";
+    case BindingState::NameTaken:
+      return "name-taken";
+    case BindingState::Failed:
+      break;
+  }
+  return "failed";
+}
+
+const char* toString(AttachState s) {
+  switch (s) {
+    case AttachState::None:
+      return "none";
+    case AttachState::Pending:
+      return "pending";
+    case AttachState::Attached:
+      return "attached";
+    case AttachState::Failed:
+      break;
+  }
+  return "failed";
+}
+
 Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, const Config& config)
     : loop_(loop),
       netnsDir_(netnsDir),
@@ -46,12 +77,66 @@ Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, con
       config_(config),
       hostNs_(*nsIdentityOfPath("/proc/self/ns/net")) {}
 
+ContainerView Manager::viewOf(const Container& c) {
+  ContainerView v;
+  v.runtime = c.info.runtime;
+  v.id = c.info.id;
+  v.name = c.info.name;
+  v.entry = c.state == BindingState::Registered ? c.entry : "";
+  v.pid = c.state == BindingState::Registered ? uint32_t(c.pin.pid) : 0;
+  v.state = toString(c.state);
+  v.vrf = c.attach == AttachState::Attached ? c.vrf : "";
+  v.attach = toString(c.attach);
+  v.hostVrf = c.hostAttach == AttachState::Attached && c.hostLeg ? c.hostLeg->vrf : "";
+  return v;
+}
+
+std::vector<ContainerView> Manager::containers() const {
+  std::vector<ContainerView> out;
+  for (const auto& [key, c] : containers_) out.push_back(viewOf(c));
+  return out;
+}
+
+std::string Manager::describeJson() const {
+  nlohmann::json doc;
+  doc["containers"] = nlohmann::json::array();
+  for (const auto& v : containers())
+    doc["containers"].push_back({{"runtime", v.runtime},
+                                 {"id", v.id},
+                                 {"name", v.name},
+                                 {"netns", v.entry},
+                                 {"netns_path", v.entry.empty() ? "" : netnsDir_.pathOf(v.entry)},
+                                 {"pid", v.pid},
+                                 {"state", v.state},
+                                 {"vrf", v.vrf},
+                                 {"attach", v.attach},
+                                 {"host_vrf", v.hostVrf}});
+  doc["networks"] = nlohmann::json::array();
+  for (const auto& [key, n] : networks_)
+    doc["networks"].push_back({{"runtime", n.info.runtime},
+                               {"id", n.info.id},
+                               {"name", n.info.name},
+                               {"bridge", n.info.bridge},
+                               {"vrf", n.attach == AttachState::Attached ? n.vrf : ""},
+                               {"attach", toString(n.attach)}});
+  doc["runtimes"] = nlohmann::json::object();
+  for (const auto& [runtime, up] : runtimeUp_)
+    doc["runtimes"][runtime] = up ? "connected" : "not reachable";
+  doc["summary"] = summary();
+  return doc.dump();
+}
+
+void Manager::containerChanged(const Container& c) {
+  if (onContainerChanged) onContainerChanged(viewOf(c));
+}
+
 void Manager::setState(Container& c, BindingState state, const std::string& detail) {
   c.state = state;
   int prio = state == BindingState::Registered || state == BindingState::HostNetwork ? LOG_INFO
                                                                                      : LOG_WARNING;
   log::write(prio, describe(c.info) + ": " + detail, fieldsOf(c.info, c.entry),
              std::source_location::current());
+  containerChanged(c);
 }
 
 void Manager::changed() {
@@ -360,12 +445,15 @@ void Manager::handleAttached(AttachOutcome o) {
   AttachState& state = host ? c.hostAttach : c.attach;
   if (!o.result && !o.hostResult) {
     state = AttachState::Failed;
+    containerChanged(c);
     log::warning(describe(c.info) + ": not attached" + (host ? " to host VRF " + o.vrf : "") +
                      ": " + o.error,
                  fields);
     return;
   }
   state = AttachState::Attached;
+  if (!host) c.vrf = o.vrf;
+  containerChanged(c);
   if (host) {
     std::string routes;
     for (const auto& r : o.hostResult->defaultRoutes) routes += "; " + r;
@@ -377,7 +465,6 @@ void Manager::handleAttached(AttachOutcome o) {
     changed();
     return;
   }
-  c.vrf = o.vrf;
   std::string ifs;
   for (const auto& i : o.result->interfaces) ifs += (ifs.empty() ? "" : ", ") + i;
   log::info(describe(c.info) + ": attached to VRF " + o.vrf + " (table " +
@@ -467,6 +554,11 @@ void Manager::unregister(Container& c, const std::string& why) {
   c.state = BindingState::Failed;
   c.attach = AttachState::None;
   c.vrf.clear();
+  if (onContainerChanged) {
+    ContainerView v = viewOf(c);
+    v.state = "unregistered";
+    onContainerChanged(v);
+  }
   changed();
 }
 

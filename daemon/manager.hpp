@@ -33,6 +33,22 @@ enum class AttachState {
   Failed,    // the labels or the attach failed (logged with the cause)
 };
 
+const char* toString(BindingState s);  // "registered", "host-network", ...
+const char* toString(AttachState s);   // "none", "pending", "attached", "failed"
+
+// One container as the API shows it.
+struct ContainerView {
+  std::string runtime;
+  std::string id;
+  std::string name;
+  std::string entry;  // the netns entry's name; empty when not registered
+  uint32_t pid = 0;
+  std::string state;    // toString(BindingState)
+  std::string vrf;      // the VRF inside its namespace, once attached
+  std::string attach;   // toString(AttachState) of that VRF
+  std::string hostVrf;  // the host VRF of its veth leg, once attached
+};
+
 // Owns the state of every container that runtimes report, and keeps the netns directory in
 // line with it: registers a running container's namespace, removes the entry the moment its
 // process exits, and never touches an entry it did not create. Runs on the loop thread only.
@@ -60,6 +76,11 @@ class Manager {
   void removeAll();
 
   std::string summary() const;  // one line for STATUS=
+
+  std::vector<ContainerView> containers() const;
+  std::string describeJson() const;  // the whole state, for Describe()
+  // After a container's state changed (registration or attachment).
+  std::function<void(const ContainerView&)> onContainerChanged;
 
  private:
   struct Container {
@@ -103,6 +124,8 @@ class Manager {
   void maybeAttach(const std::string& key, Container& c);
   void detachHostLeg(Container& c);
   void changed();
+  void containerChanged(const Container& c);
+  static ContainerView viewOf(const Container& c);
 
   EventLoop& loop_;
   NetnsDir& netnsDir_;

@@ -10,6 +10,7 @@
 
 #include "common/log.hpp"
 #include "config.hpp"
+#include "dbus/bus_service.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/mailbox.hpp"
 #include "manager.hpp"
@@ -110,6 +111,16 @@ int run(const Options& opts) {
   });
   AttachWorker attachWorker(config.vrf, [&](AttachOutcome o) { attached.post(std::move(o)); });
   manager.setAttacher([&](AttachJob job) { attachWorker.submit(std::move(job)); });
+
+  // The API. Without a system bus netvrfd still does its job; it says so once.
+  std::unique_ptr<BusService> bus;
+  try {
+    bus = std::make_unique<BusService>(loop, manager);
+    manager.onContainerChanged = [&](const ContainerView& v) { bus->containerChanged(v); };
+    log::info(std::string("D-Bus: serving ") + kObjectPath + " as " + kBusName);
+  } catch (const sdbus::Error& e) {
+    log::warning("D-Bus: no API (" + e.getMessage() + "); running without it");
+  }
 
   std::vector<std::unique_ptr<RuntimeWatcher>> watchers;
   if (config.docker.enabled) {

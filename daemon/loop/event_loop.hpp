@@ -27,6 +27,10 @@ class EventLoop {
       return *this;
     }
     void reset() { s_ = sd_event_source_disable_unref(s_); }
+    // For an I/O source: which events to wait for from now on.
+    void setIoEvents(uint32_t events) {
+      if (s_) sd_event_source_set_io_events(s_, events);
+    }
 
    private:
     sd_event_source* s_ = nullptr;

@@ -8,6 +8,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -220,8 +221,44 @@ std::optional<NsIdentity> Docker::ns(const std::string& name) {
   return nsIdentityOfPath("/proc/" + std::to_string(p) + "/ns/net");
 }
 
+SystemBus::SystemBus() {
+  chmod(dir_.path().c_str(), 0755);  // callers that are not root reach the socket too
+  socket_ = dir_.path() + "/system_bus_socket";
+  Fd log(open((dir_.path() + "/dbus.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  pid_ = spawn({"dbus-daemon", "--config-file=" NETVRF_SOURCE_DIR "/dbus/system-bus.conf",
+                "--address=unix:path=" + socket_, "--nofork", "--nopidfile"},
+               log.get());
+  if (!waitUntil([&] { return std::filesystem::exists(socket_); }, std::chrono::seconds(10)))
+    throw std::runtime_error("dbus-daemon did not start");
+}
+
+SystemBus::~SystemBus() {
+  stop();
+}
+
+void SystemBus::stop() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGTERM);
+  int status;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+const char* netvrfctlPath() {
+  return NETVRFCTL_PATH;
+}
+
+Result netvrfctl(const SystemBus& bus, std::vector<std::string> args) {
+  args.insert(args.begin(), {"env", bus.env(), NETVRFCTL_PATH});
+  return run(args);
+}
+
 Netvrfd::Netvrfd(const std::string& extraConfig, const std::vector<std::string>& extraEnv)
     : env_(extraEnv) {
+  // Never the machine's own system bus: a test names its private one (SystemBus::env()).
+  if (std::none_of(env_.begin(), env_.end(),
+                   [](const std::string& e) { return e.starts_with("DBUS_SYSTEM_BUS_ADDRESS="); }))
+    env_.push_back("DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent/netvrf-test-bus");
   stateDir_ = dir_.path() + "/state";
   configPath_ = dir_.path() + "/netvrfd.json";
   logPath_ = dir_.path() + "/netvrfd.log";
@@ -277,9 +314,8 @@ void Netvrfd::start() {
   std::vector<std::string> argv = wrapper_;
   // NETVRF_TEST_NETVRFD: a copy of the binary, for the VM (tests/vm/vm-test --with-docker).
   const char* daemon = std::getenv("NETVRF_TEST_NETVRFD");
-  argv.insert(argv.end(),
-              {daemon && *daemon ? daemon : NETVRFD_PATH, "--config", configPath_, "--log-target",
-               "stderr"});
+  argv.insert(argv.end(), {daemon && *daemon ? daemon : NETVRFD_PATH, "--config", configPath_,
+                           "--log-target", "stderr"});
   pid_ = spawn(argv, log.get(), e);
 }
 

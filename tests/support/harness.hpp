@@ -82,6 +82,26 @@ class Docker {
   std::vector<std::string> started_;
 };
 
+// A private system bus: dbus-daemon with the project's own bus configuration and policy
+// (dbus/system-bus.conf, dbus/org.netvrf1.conf) on a socket of its own.
+class SystemBus {
+ public:
+  SystemBus();
+  ~SystemBus();
+  void stop();
+  // "DBUS_SYSTEM_BUS_ADDRESS=unix:path=...", for netvrfd, netvrfctl and busctl.
+  std::string env() const { return "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + socket_; }
+
+ private:
+  TempDir dir_;
+  std::string socket_;
+  pid_t pid_ = -1;
+};
+
+// netvrfctl ARGS..., talking to `bus`.
+Result netvrfctl(const SystemBus& bus, std::vector<std::string> args);
+const char* netvrfctlPath();
+
 // A netvrfd process with a configuration and state directory of its own. It listens for
 // sd_notify messages on a socket of its own, as systemd would.
 class Netvrfd {
