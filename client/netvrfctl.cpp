@@ -3,9 +3,13 @@
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <algorithm>
+#include <climits>
+#include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -22,6 +26,10 @@ constexpr const char* kUsage =
     "  list              every container netvrfd follows, with its netns entry and VRFs\n"
     "  status CONTAINER  one container, by name or id prefix\n"
     "  describe          the whole state as one JSON document\n"
+    "  attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict]\n"
+    "                    put the container's interfaces into VRF NAME inside its namespace\n"
+    "  detach CONTAINER [--vrf NAME]\n"
+    "                    take them out again (every VRF netvrfd made there without --vrf)\n"
     "  monitor           print changes as they happen, until interrupted\n"
     "Options:\n"
     "  --json            machine-readable output (stable field names)\n"
@@ -132,6 +140,84 @@ int status(Client& c, const std::string& which) {
   return 0;
 }
 
+// attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict]
+int attach(Client& c, const std::vector<std::string>& args) {
+  std::string container, vrf;
+  std::map<std::string, sdbus::Variant> options;
+  std::vector<std::string> interfaces;
+  for (size_t i = 1; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    bool hasValue = i + 1 < args.size();
+    if (a == "--vrf" && hasValue) {
+      vrf = args[++i];
+    } else if (a == "--table" && hasValue) {
+      const std::string& t = args[++i];
+      char* end = nullptr;
+      unsigned long long n = std::strtoull(t.c_str(), &end, 10);
+      if (t.empty() || *end || n > UINT32_MAX) {
+        std::fprintf(stderr, "netvrfctl: --table: '%s' is not a table number\n", t.c_str());
+        return 2;
+      }
+      options["table"] = sdbus::Variant(uint32_t(n));
+    } else if (a == "--interface" && hasValue) {
+      interfaces.push_back(args[++i]);
+    } else if (a == "--strict") {
+      options["strict"] = sdbus::Variant(true);
+    } else if (a.rfind("--", 0) != 0 && container.empty()) {
+      container = a;
+    } else {
+      std::fprintf(stderr, "netvrfctl: attach: unexpected '%s' (see --help)\n", a.c_str());
+      return 2;
+    }
+  }
+  if (container.empty() || vrf.empty()) {
+    std::fprintf(stderr, "netvrfctl: attach: needs CONTAINER and --vrf NAME (see --help)\n");
+    return 2;
+  }
+  if (!interfaces.empty()) options["interfaces"] = sdbus::Variant(interfaces);
+  auto [ifs, table] = c.AttachContainer(container, vrf, options);
+  if (c.json) {
+    std::cout << json{{"container", container}, {"vrf", vrf}, {"table", table}, {"interfaces", ifs}}
+              << "\n";
+  } else {
+    std::string list;
+    for (const auto& i : ifs) list += (list.empty() ? "" : ", ") + i;
+    std::cout << container << ": in VRF " << vrf << " (table " << table << ")"
+              << (list.empty() ? "" : ": " + list) << "\n";
+  }
+  return 0;
+}
+
+// detach CONTAINER [--vrf NAME]
+int detach(Client& c, const std::vector<std::string>& args) {
+  std::string container, vrf;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i] == "--vrf" && i + 1 < args.size())
+      vrf = args[++i];
+    else if (args[i].rfind("--", 0) != 0 && container.empty())
+      container = args[i];
+    else {
+      std::fprintf(stderr, "netvrfctl: detach: unexpected '%s' (see --help)\n", args[i].c_str());
+      return 2;
+    }
+  }
+  if (container.empty()) {
+    std::fprintf(stderr, "netvrfctl: detach: needs CONTAINER (see --help)\n");
+    return 2;
+  }
+  auto vrfs = c.DetachContainer(container, vrf);
+  if (c.json) {
+    std::cout << json{{"container", container}, {"vrfs", vrfs}} << "\n";
+  } else if (vrfs.empty()) {
+    std::cout << container << ": not in a VRF; nothing to do\n";
+  } else {
+    std::string list;
+    for (const auto& v : vrfs) list += (list.empty() ? "" : ", ") + v;
+    std::cout << container << ": detached from " << list << "\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -158,6 +244,8 @@ int main(int argc, char** argv) {
     client.json = asJson;
     if (verb == "list" && rest.size() == 1) return list(client);
     if (verb == "status" && rest.size() == 2) return status(client, rest[1]);
+    if (verb == "attach") return attach(client, rest);
+    if (verb == "detach") return detach(client, rest);
     if (verb == "describe" && rest.size() == 1) {
       std::cout << client.Describe() << "\n";
       return 0;

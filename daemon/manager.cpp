@@ -32,6 +32,19 @@ std::string describe(const ContainerInfo& i) {
   return "container " + i.name + " (" + i.runtime + " " + i.id.substr(0, 12) + ")";
 }
 
+AttachJob makeJob(AttachJob::Kind kind, std::string key, std::string who, pid_t pid, Fd netns,
+                  InsideRequest request, HostSideRequest host = {}) {
+  AttachJob job;
+  job.kind = kind;
+  job.key = std::move(key);
+  job.who = std::move(who);
+  job.pid = pid;
+  job.netns = std::move(netns);
+  job.request = std::move(request);
+  job.host = std::move(host);
+  return job;
+}
+
 log::Fields fieldsOf(const ContainerInfo& i, const std::string& entry = {}) {
   log::Fields f{{"CONTAINER_ID", i.id}, {"CONTAINER_NAME", i.name}, {"RUNTIME", i.runtime}};
   if (!entry.empty()) f.emplace_back("NETNS", entry);
@@ -289,13 +302,8 @@ void Manager::maybeAttach(const std::string& key, Container& c) {
     c.attach = AttachState::Pending;
     log::info(describe(c.info) + ": attaching to VRF " + plan.inside->vrf,
               fieldsOf(c.info, c.entry));
-    submitAttach_(AttachJob{AttachJob::Kind::Attach,
-                            key,
-                            describe(c.info),
-                            c.pin.pid,
-                            openNetns(),
-                            std::move(*plan.inside),
-                            {}});
+    submitAttach_(makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid, openNetns(),
+                          std::move(*plan.inside), {}));
   }
   if (plan.host) {
     c.hostAttach = AttachState::Pending;
@@ -303,13 +311,8 @@ void Manager::maybeAttach(const std::string& key, Container& c) {
     log::info(describe(c.info) + ": attaching to host VRF " + plan.host->vrf + " through " +
                   plan.host->hostIfname,
               fieldsOf(c.info, c.entry));
-    submitAttach_(AttachJob{AttachJob::Kind::AttachHost,
-                            key,
-                            describe(c.info),
-                            c.pin.pid,
-                            openNetns(),
-                            {},
-                            std::move(*plan.host)});
+    submitAttach_(makeJob(AttachJob::Kind::AttachHost, key, describe(c.info), c.pin.pid,
+                          openNetns(), {}, std::move(*plan.host)));
   }
 }
 
@@ -318,13 +321,8 @@ void Manager::maybeAttach(const std::string& key, Container& c) {
 void Manager::detachHostLeg(Container& c) {
   if (!c.hostLeg || !submitAttach_) return;
   if (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached)
-    submitAttach_(AttachJob{AttachJob::Kind::DetachHost,
-                            keyOf(c.info.runtime, c.info.id),
-                            describe(c.info),
-                            c.pin.pid,
-                            Fd(),
-                            {},
-                            *c.hostLeg});
+    submitAttach_(makeJob(AttachJob::Kind::DetachHost, keyOf(c.info.runtime, c.info.id),
+                          describe(c.info), c.pin.pid, Fd(), {}, *c.hostLeg));
   c.hostLeg.reset();
   c.hostAttach = AttachState::None;
 }
@@ -355,8 +353,8 @@ void Manager::onNetwork(NetworkInfo info) {
   n.vrf = req->vrf;
   log::info(describe(n.info) + ": attaching its bridge to VRF " + req->vrf,
             {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
-  submitAttach_(AttachJob{
-      AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host), std::move(*req), {}});
+  submitAttach_(makeJob(AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host),
+                        std::move(*req), {}));
 }
 
 void Manager::onNetworkGone(const std::string& key) {
@@ -370,13 +368,8 @@ void Manager::onNetworkGone(const std::string& key) {
   if (!host) throwErrno("open /proc/self/ns/net");
   InsideRequest req;
   req.vrf = n.vrf;
-  submitAttach_(AttachJob{AttachJob::Kind::DeleteIfUnused,
-                          key,
-                          describe(n.info),
-                          0,
-                          std::move(host),
-                          std::move(req),
-                          {}});
+  submitAttach_(makeJob(AttachJob::Kind::DeleteIfUnused, key, describe(n.info), 0, std::move(host),
+                        std::move(req), {}));
 }
 
 void Manager::onNetworksSynced(NetworksSynced s) {
@@ -420,7 +413,61 @@ void Manager::networkAttached(AttachOutcome o) {
   changed();
 }
 
+Manager::Found Manager::findRegistered(const std::string& which) const {
+  std::vector<const Container*> byId;
+  const Container* byName = nullptr;
+  for (const auto& [key, c] : containers_) {
+    if (c.info.name == which) byName = &c;
+    if (!which.empty() && c.info.id.rfind(which, 0) == 0) byId.push_back(&c);
+  }
+  const Container* c = byName ? byName : byId.size() == 1 ? byId.front() : nullptr;
+  if (!c && byId.size() > 1)
+    return {"", "org.netvrf1.Error.AmbiguousContainer",
+            "'" + which + "' matches " + std::to_string(byId.size()) +
+                " containers; give more of the id"};
+  if (!c) return {"", "org.netvrf1.Error.NoSuchContainer", "no container " + which};
+  if (c->state != BindingState::Registered)
+    return {"", "org.netvrf1.Error.NotRegistered",
+            describe(c->info) + " has no namespace entry (" + toString(c->state) + ")"};
+  return {keyOf(c->info.runtime, c->info.id), "", ""};
+}
+
+void Manager::requestAttach(const std::string& key, InsideRequest req, Reply reply) {
+  Container& c = containers_.at(key);
+  AttachJob job =
+      makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid,
+              Fd(open(netnsDir_.pathOf(c.entry).c_str(), O_RDONLY | O_CLOEXEC)), std::move(req));
+  if (!job.netns) throwErrno("open " + netnsDir_.pathOf(c.entry));
+  job.ticket = nextTicket_++;
+  replies_[job.ticket] = std::move(reply);
+  c.attach = AttachState::Pending;
+  log::info(describe(c.info) + ": attaching to VRF " + job.request.vrf + " (asked over D-Bus)",
+            fieldsOf(c.info, c.entry));
+  submitAttach_(std::move(job));
+}
+
+void Manager::requestDetach(const std::string& key, const std::string& vrf, Reply reply) {
+  Container& c = containers_.at(key);
+  InsideRequest req;
+  req.vrf = vrf;
+  AttachJob job =
+      makeJob(AttachJob::Kind::Detach, key, describe(c.info), c.pin.pid,
+              Fd(open(netnsDir_.pathOf(c.entry).c_str(), O_RDONLY | O_CLOEXEC)), std::move(req));
+  if (!job.netns) throwErrno("open " + netnsDir_.pathOf(c.entry));
+  job.ticket = nextTicket_++;
+  replies_[job.ticket] = std::move(reply);
+  submitAttach_(std::move(job));
+}
+
 void Manager::handleAttached(AttachOutcome o) {
+  if (auto r = replies_.find(o.ticket); o.ticket && r != replies_.end()) {
+    Reply reply = std::move(r->second);
+    replies_.erase(r);
+    AttachOutcome copy = o;  // the state is updated below first, then the caller answered
+    handleAttached(std::move(o));
+    reply(copy);
+    return;
+  }
   if (o.key.rfind("net:", 0) == 0) {
     networkAttached(std::move(o));
     return;
@@ -441,6 +488,21 @@ void Manager::handleAttached(AttachOutcome o) {
   Container& c = it->second;
   log::Fields fields = fieldsOf(c.info, c.entry);
   fields.emplace_back("VRF", o.vrf);
+  if (o.kind == AttachOutcome::Kind::Detach) {
+    if (!o.detachResult) {
+      log::warning(describe(c.info) + ": not detached: " + o.error, fields);
+      return;
+    }
+    if (!o.detachResult->vrfs.empty()) {
+      c.attach = AttachState::None;
+      c.vrf.clear();
+      std::string vrfs;
+      for (const auto& v : o.detachResult->vrfs) vrfs += (vrfs.empty() ? "" : ", ") + v;
+      log::info(describe(c.info) + ": detached from VRF " + vrfs, fields);
+      containerChanged(c);
+    }
+    return;
+  }
   bool host = o.kind == AttachOutcome::Kind::AttachHost;
   AttachState& state = host ? c.hostAttach : c.attach;
   if (!o.result && !o.hostResult) {

@@ -78,6 +78,19 @@ class Manager {
   std::string summary() const;  // one line for STATUS=
 
   std::vector<ContainerView> containers() const;
+
+  // For the API. A registered container by name or id prefix, as the docker CLI takes them;
+  // otherwise the D-Bus error name and message saying why not.
+  struct Found {
+    std::string key;
+    std::string errorName;
+    std::string error;
+  };
+  Found findRegistered(const std::string& which) const;
+  // Attach or detach on the attach worker; `reply` gets the outcome, on the loop thread.
+  using Reply = std::function<void(const AttachOutcome&)>;
+  void requestAttach(const std::string& key, InsideRequest req, Reply reply);
+  void requestDetach(const std::string& key, const std::string& vrf, Reply reply);
   std::string describeJson() const;  // the whole state, for Describe()
   // After a container's state changed (registration or attachment).
   std::function<void(const ContainerView&)> onContainerChanged;
@@ -139,6 +152,8 @@ class Manager {
   std::map<std::string, bool> runtimeUp_;
   bool synced_ = false;
   std::function<void(AttachJob)> submitAttach_;
+  std::map<uint64_t, Reply> replies_;  // API calls waiting for a job, by ticket
+  uint64_t nextTicket_ = 1;
 };
 
 }  // namespace netvrf

@@ -31,6 +31,7 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
   out.pid = job.pid;
   out.vrf = job.request.vrf;
   out.kind = job.kind;
+  out.ticket = job.ticket;
   try {
     if (job.kind == AttachJob::Kind::AttachHost || job.kind == AttachJob::Kind::DetachHost) {
       out.vrf = job.host.vrf;
@@ -49,6 +50,13 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
     }
     runInNetns(job.netns.get(), [&] {
       NlSocket sock = connectRoute();
+      if (job.kind == AttachJob::Kind::Detach) {
+        std::optional<std::string> vrf;
+        if (!job.request.vrf.empty()) vrf = job.request.vrf;
+        out.detachResult = detachInside(
+            sock.get(), vrf, [&](const std::string& step) { log::debug(job.who + ": " + step); });
+        return;
+      }
       if (job.kind == AttachJob::Kind::DeleteIfUnused) {
         out.deleted = deleteVrfIfUnused(sock.get(), job.request.vrf);
         return;

@@ -19,6 +19,7 @@ namespace netvrf {
 struct AttachJob {
   enum class Kind {
     Attach,          // attachInside(request) in `netns`
+    Detach,          // detachInside(request.vrf, "" = every VRF netvrf made) in `netns`
     AttachHost,      // attachHostSide(host) between the host and `netns`
     DetachHost,      // detachHostSide(host): the container is gone
     DeleteIfUnused,  // delete VRF request.vrf in `netns` if netvrf made it and it is empty
@@ -30,6 +31,7 @@ struct AttachJob {
   Fd netns;         // its namespace, held open while the job runs
   InsideRequest request;
   HostSideRequest host;  // AttachHost, DetachHost
+  uint64_t ticket = 0;   // set by the manager when an API call waits for the outcome
 };
 
 struct AttachOutcome {
@@ -38,10 +40,12 @@ struct AttachOutcome {
   pid_t pid = 0;
   std::string vrf;
   Kind kind = Kind::Attach;
-  std::optional<InsideResult> result;        // set on a successful attach
-  std::optional<HostSideResult> hostResult;  // set on a successful AttachHost
-  bool deleted = false;                      // DeleteIfUnused deleted the VRF
-  std::string error;                         // one line, on failure
+  std::optional<InsideResult> result;              // set on a successful attach
+  std::optional<HostSideResult> hostResult;        // set on a successful AttachHost
+  bool deleted = false;                            // DeleteIfUnused deleted the VRF
+  std::optional<InsideDetachResult> detachResult;  // set on a successful Detach
+  uint64_t ticket = 0;                             // the job's, for an API call waiting on it
+  std::string error;                               // one line, on failure
 };
 
 // Carries out attach jobs one after the other on a thread of its own, so that the event loop

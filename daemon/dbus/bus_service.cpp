@@ -4,6 +4,22 @@
 #include <sys/epoll.h>
 
 namespace netvrf {
+namespace {
+
+constexpr const char* kInvalid = "org.netvrf1.Error.InvalidArgument";
+
+// The engine's one-line errors, by what they are about.
+std::string errorNameFor(const std::string& message) {
+  if (message.find("no VRF support") != std::string::npos) return "org.netvrf1.Error.NotSupported";
+  if (message.find("is in use by") != std::string::npos ||
+      message.find("already use table") != std::string::npos ||
+      message.find("exists with table") != std::string::npos)
+    return "org.netvrf1.Error.TableInUse";
+  if (message.find("rolled back") == std::string::npos) return kInvalid;  // refused up front
+  return "org.netvrf1.Error.AttachFailed";
+}
+
+}  // namespace
 
 BusService::BusService(EventLoop& loop, Manager& manager)
     : BusService(sdbus::createSystemBusConnection(kBusName), loop, manager) {}
@@ -52,6 +68,84 @@ BusService::ListContainers() {
 
 std::string BusService::Describe() {
   return manager_.describeJson();
+}
+
+void BusService::requireRoot(const std::string& action) {
+  uid_t uid = getObject().getCurrentlyProcessedMessage()->getCredsUid();
+  if (uid != 0)
+    throw sdbus::Error("org.freedesktop.DBus.Error.AccessDenied",
+                       action + " is for root only (caller uid " + std::to_string(uid) + ")");
+}
+
+void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_t>&& result,
+                                 std::string container, std::string vrf,
+                                 std::map<std::string, sdbus::Variant> options) {
+  // The reply outlives this handler: it is sent when the attach worker is done.
+  auto reply =
+      std::make_shared<sdbus::Result<std::vector<std::string>, uint32_t>>(std::move(result));
+  try {
+    requireRoot("AttachContainer");
+    InsideRequest req;
+    req.vrf = vrf;
+    if (auto e = ifnameError(vrf)) throw sdbus::Error(kInvalid, "VRF '" + vrf + "': " + *e);
+    for (const auto& [key, value] : options) {
+      try {
+        if (key == "table") {
+          uint32_t t = value.get<uint32_t>();
+          if (auto e = tableError(t)) throw sdbus::Error(kInvalid, *e);
+          req.table = t;
+        } else if (key == "interfaces") {
+          req.interfaces = value.get<std::vector<std::string>>();
+          for (const auto& i : req.interfaces)
+            if (auto e = ifnameError(i)) throw sdbus::Error(kInvalid, "'" + i + "': " + *e);
+        } else if (key == "strict") {
+          req.strict = value.get<bool>();
+        } else {
+          throw sdbus::Error(kInvalid,
+                             "unknown option '" + key + "' (known: table, interfaces, strict)");
+        }
+      } catch (const sdbus::Error& e) {
+        if (e.getName() == kInvalid) throw;
+        throw sdbus::Error(kInvalid, "option '" + key + "' has the wrong type");
+      }
+    }
+    auto found = manager_.findRegistered(container);
+    if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
+    manager_.requestAttach(found.key, std::move(req), [this, reply](const AttachOutcome& o) {
+      if (o.result)
+        reply->returnResults(o.result->interfaces, o.result->vrf.table);
+      else
+        reply->returnError(sdbus::Error(errorNameFor(o.error), o.error));
+      dispatch();
+    });
+  } catch (const sdbus::Error& e) {
+    reply->returnError(e);
+  } catch (const std::exception& e) {
+    reply->returnError(sdbus::Error("org.netvrf1.Error.AttachFailed", e.what()));
+  }
+}
+
+void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& result,
+                                 std::string container, std::string vrf) {
+  auto reply = std::make_shared<sdbus::Result<std::vector<std::string>>>(std::move(result));
+  try {
+    requireRoot("DetachContainer");
+    if (!vrf.empty())
+      if (auto e = ifnameError(vrf)) throw sdbus::Error(kInvalid, "VRF '" + vrf + "': " + *e);
+    auto found = manager_.findRegistered(container);
+    if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
+    manager_.requestDetach(found.key, vrf, [this, reply](const AttachOutcome& o) {
+      if (o.detachResult)
+        reply->returnResults(o.detachResult->vrfs);
+      else
+        reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
+      dispatch();
+    });
+  } catch (const sdbus::Error& e) {
+    reply->returnError(e);
+  } catch (const std::exception& e) {
+    reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", e.what()));
+  }
 }
 
 }  // namespace netvrf

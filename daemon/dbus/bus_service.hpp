@@ -34,6 +34,14 @@ class BusService : public sdbus::AdaptorInterfaces<org::netvrf1::Manager_adaptor
                             std::string, std::string, std::string>>
   ListContainers() override;
   std::string Describe() override;
+  void AttachContainer(sdbus::Result<std::vector<std::string>, uint32_t>&& result,
+                       std::string container, std::string vrf,
+                       std::map<std::string, sdbus::Variant> options) override;
+  void DetachContainer(sdbus::Result<std::vector<std::string>>&& result, std::string container,
+                       std::string vrf) override;
+
+  // Throws org.freedesktop.DBus.Error.AccessDenied unless the caller is root.
+  void requireRoot(const std::string& action);
 
   // Runs what the bus has for us, then waits for what it needs next (POLLOUT while it still
   // has queued output, e.g. a signal emitted from another handler).

@@ -119,5 +119,137 @@ TEST_F(Dbus, AnyUserMayReadAndEveryFailureIsOneNamedLine) {
   EXPECT_EQ(std::count(down.out.begin(), down.out.end(), '\n'), 1);
 }
 
+// The interfaces of `container`'s eth0 master, "" when none.
+std::string masterOf(const std::string& entry) {
+  Result r = run({"ip", "-n", entry, "-j", "link", "show", "eth0"});
+  json l = json::parse(r.out, nullptr, false);
+  return l.is_array() && l.size() == 1 ? l[0].value("master", "") : "";
+}
+
+Result asNobody(const SystemBus& bus, std::vector<std::string> args) {
+  args.insert(args.begin(), {"setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
+                             "env", bus.env()});
+  return run(args);
+}
+
+TEST_F(Dbus, ChangingAnythingIsForRootOnly) {
+  SystemBus bus;
+  Netvrfd d("", {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("auth");
+  docker_.runDetached(name);
+  ASSERT_TRUE(waitUntil([&] { return listed(bus).count(name); })) << d.log();
+  Result attach = asNobody(bus, {netvrfctlPath(), "attach", name, "--vrf", "red"});
+  EXPECT_EQ(attach.status, 1);
+  // sd-bus refuses it before netvrfd's own check (privileged methods need CAP_SYS_ADMIN);
+  // either way the answer is AccessDenied, in one line.
+  EXPECT_EQ(attach.out,
+            "netvrfctl: org.freedesktop.DBus.Error.AccessDenied: Access to "
+            "org.netvrf1.Manager.AttachContainer() not permitted.\n");
+  Result detach = asNobody(bus, {netvrfctlPath(), "detach", name});
+  EXPECT_EQ(detach.out,
+            "netvrfctl: org.freedesktop.DBus.Error.AccessDenied: Access to "
+            "org.netvrf1.Manager.DetachContainer() not permitted.\n");
+  Result raw = asNobody(
+      bus, {"busctl", "--system", "call", "org.netvrf1", "/org/netvrf1", "org.netvrf1.Manager",
+            "AttachContainer", "ssa{sv}", name.c_str(), "red", "0"});
+  EXPECT_NE(raw.status, 0);
+  EXPECT_NE(raw.out.find("Access denied"), std::string::npos) << raw.out;
+  EXPECT_EQ(masterOf(name), "");
+  EXPECT_EQ(listed(bus)[name]["vrf"], "");
+}
+
+TEST_F(Dbus, BadArgumentsGetSpecificErrorsAndChangeNothing) {
+  SystemBus bus;
+  Netvrfd d("", {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("badarg");
+  docker_.runDetached(name);
+  ASSERT_TRUE(waitUntil([&] { return listed(bus).count(name); })) << d.log();
+  auto error = [&](std::vector<std::string> args) { return netvrfctl(bus, args).out; };
+  EXPECT_EQ(error({"attach", "no-such-container", "--vrf", "red"}),
+            "netvrfctl: org.netvrf1.Error.NoSuchContainer: no container no-such-container\n");
+  EXPECT_EQ(error({"attach", name, "--vrf", "a-very-long-name"}),
+            "netvrfctl: org.netvrf1.Error.InvalidArgument: VRF 'a-very-long-name': the interface "
+            "name 'a-very-long-name' is 16 bytes long (at most 15)\n");
+  EXPECT_EQ(error({"attach", name, "--vrf", "red", "--table", "254"}),
+            "netvrfctl: org.netvrf1.Error.InvalidArgument: table 254 is reserved (253 default, "
+            "254 main, 255 local)\n");
+  EXPECT_EQ(error({"attach", name, "--vrf", "red", "--interface", "../x"}),
+            "netvrfctl: org.netvrf1.Error.InvalidArgument: '../x': the interface name contains "
+            "'/', ':', a space or a control character\n");
+  EXPECT_EQ(error({"attach", name, "--vrf", "red", "--table", "x"}),
+            "netvrfctl: --table: 'x' is not a table number\n");
+  Result wrongType = run({"env", bus.env(), "busctl", "--system", "call", "org.netvrf1",
+                          "/org/netvrf1", "org.netvrf1.Manager", "AttachContainer", "ssa{sv}", name,
+                          "red", "1", "table", "s", "1001"});
+  EXPECT_NE(wrongType.out.find("option 'table' has the wrong type"), std::string::npos)
+      << wrongType.out;
+  Result unknownOption = run({"env", bus.env(), "busctl", "--system", "call", "org.netvrf1",
+                              "/org/netvrf1", "org.netvrf1.Manager", "AttachContainer", "ssa{sv}",
+                              name, "red", "1", "colour", "s", "red"});
+  EXPECT_NE(unknownOption.out.find("unknown option 'colour'"), std::string::npos)
+      << unknownOption.out;
+  EXPECT_EQ(masterOf(name), "");
+  EXPECT_EQ(listed(bus)[name]["vrf"], "");
+  EXPECT_EQ(listed(bus)[name]["state"], "registered");
+}
+
+TEST_F(Dbus, AttachWithoutVrfSupportIsNotSupportedAndChangesNothing) {
+  if (kernelHasVrf())
+    GTEST_SKIP() << "this kernel has VRF support; the error path needs one without";
+  SystemBus bus;
+  Netvrfd d("", {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("nosup");
+  docker_.runDetached(name);
+  ASSERT_TRUE(waitUntil([&] { return listed(bus).count(name); })) << d.log();
+  Result r = netvrfctl(bus, {"attach", name, "--vrf", "red", "--table", "1001"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(
+      r.out,
+      "netvrfctl: org.netvrf1.Error.NotSupported: attach to VRF red: create VRF red (table "
+      "1001) failed: VRF red: this kernel has no VRF support (CONFIG_NET_VRF); rolled back\n");
+  EXPECT_EQ(masterOf(name), "");
+  EXPECT_EQ(run({"ip", "-n", name, "link", "show", "red"}).status, 1);
+}
+
+class DbusKernel : public Dbus {
+ protected:
+  void SetUp() override {
+    NETVRF_REQUIRE(missingVrf());
+    Dbus::SetUp();
+  }
+};
+
+TEST_F(DbusKernel, AttachAndDetachThroughNetvrfctl) {
+  SystemBus bus;
+  Netvrfd d("", {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("api");
+  docker_.runDetached(name);
+  ASSERT_TRUE(waitUntil([&] { return listed(bus).count(name); })) << d.log();
+
+  Result attached = netvrfctl(bus, {"--json", "attach", name, "--vrf", "red"});
+  ASSERT_EQ(attached.status, 0) << attached.out << d.log();
+  json a = json::parse(attached.out);
+  EXPECT_EQ(a["table"], 1001);
+  EXPECT_EQ(a["interfaces"], json::array({"eth0"}));
+  EXPECT_EQ(masterOf(name), "red");
+  EXPECT_EQ(listed(bus)[name]["vrf"], "red");
+  Result again = netvrfctl(bus, {"attach", name, "--vrf", "red"});
+  EXPECT_EQ(again.out, name + ": in VRF red (table 1001): eth0\n");
+
+  Result detached = netvrfctl(bus, {"detach", name});
+  ASSERT_EQ(detached.status, 0) << detached.out << d.log();
+  EXPECT_EQ(detached.out, name + ": detached from red\n");
+  EXPECT_EQ(masterOf(name), "");
+  Result routes = run({"ip", "-n", name, "-j", "route", "show", "default"});
+  EXPECT_NE(routes.out.find("198.51.100.1"), std::string::npos) << routes.out;
+  EXPECT_EQ(run({"ip", "-n", name, "link", "show", "red"}).status, 1);
+  EXPECT_EQ(netvrfctl(bus, {"detach", name}).out, name + ": not in a VRF; nothing to do\n");
+  EXPECT_EQ(listed(bus)[name]["vrf"], "");
+}
+
 }  // namespace
 }  // namespace netvrf::test
