@@ -5,83 +5,16 @@
 
 #include <algorithm>
 #include <cstring>
-#include <nlohmann/json.hpp>
 
 #include "attach/labels.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
+#include "manager_detail.hpp"
 #include "netns/name.hpp"
 
 namespace netvrf {
-namespace {
 
-std::string keyOf(const std::string& runtime, const std::string& id) {
-  return runtime + "/" + id;
-}
-
-std::string networkKey(const std::string& runtime, const std::string& id) {
-  return "net:" + runtime + "/" + id;
-}
-
-std::string describe(const NetworkInfo& n) {
-  return "network " + n.name + " (" + n.runtime + " " + n.id.substr(0, 12) + ", bridge " +
-         n.bridge + ")";
-}
-
-std::string describe(const ContainerInfo& i) {
-  return "container " + i.name + " (" + i.runtime + " " + i.id.substr(0, 12) + ")";
-}
-
-AttachJob makeJob(AttachJob::Kind kind, std::string key, std::string who, pid_t pid, Fd netns,
-                  InsideRequest request, HostSideRequest host = {}) {
-  AttachJob job;
-  job.kind = kind;
-  job.key = std::move(key);
-  job.who = std::move(who);
-  job.pid = pid;
-  job.netns = std::move(netns);
-  job.request = std::move(request);
-  job.host = std::move(host);
-  return job;
-}
-
-log::Fields fieldsOf(const ContainerInfo& i, const std::string& entry = {}) {
-  log::Fields f{{"CONTAINER_ID", i.id}, {"CONTAINER_NAME", i.name}, {"RUNTIME", i.runtime}};
-  if (!entry.empty()) f.emplace_back("NETNS", entry);
-  return f;
-}
-
-}  // namespace
-
-const char* toString(BindingState s) {
-  switch (s) {
-    case BindingState::Registered:
-      return "registered";
-    case BindingState::HostNetwork:
-      return "host-network";
-    case BindingState::NameInvalid:
-      return "name-invalid";
-    case BindingState::NameTaken:
-      return "name-taken";
-    case BindingState::Failed:
-      break;
-  }
-  return "failed";
-}
-
-const char* toString(AttachState s) {
-  switch (s) {
-    case AttachState::None:
-      return "none";
-    case AttachState::Pending:
-      return "pending";
-    case AttachState::Attached:
-      return "attached";
-    case AttachState::Failed:
-      break;
-  }
-  return "failed";
-}
+using namespace manager_detail;
 
 Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, const Config& config)
     : loop_(loop),
@@ -89,55 +22,6 @@ Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, con
       store_(store),
       config_(config),
       hostNs_(*nsIdentityOfPath("/proc/self/ns/net")) {}
-
-ContainerView Manager::viewOf(const Container& c) {
-  ContainerView v;
-  v.runtime = c.info.runtime;
-  v.id = c.info.id;
-  v.name = c.info.name;
-  v.entry = c.state == BindingState::Registered ? c.entry : "";
-  v.pid = c.state == BindingState::Registered ? uint32_t(c.pin.pid) : 0;
-  v.state = toString(c.state);
-  v.vrf = c.attach == AttachState::Attached ? c.vrf : "";
-  v.attach = toString(c.attach);
-  v.hostVrf = c.hostAttach == AttachState::Attached && c.hostLeg ? c.hostLeg->vrf : "";
-  return v;
-}
-
-std::vector<ContainerView> Manager::containers() const {
-  std::vector<ContainerView> out;
-  for (const auto& [key, c] : containers_) out.push_back(viewOf(c));
-  return out;
-}
-
-std::string Manager::describeJson() const {
-  nlohmann::json doc;
-  doc["containers"] = nlohmann::json::array();
-  for (const auto& v : containers())
-    doc["containers"].push_back({{"runtime", v.runtime},
-                                 {"id", v.id},
-                                 {"name", v.name},
-                                 {"netns", v.entry},
-                                 {"netns_path", v.entry.empty() ? "" : netnsDir_.pathOf(v.entry)},
-                                 {"pid", v.pid},
-                                 {"state", v.state},
-                                 {"vrf", v.vrf},
-                                 {"attach", v.attach},
-                                 {"host_vrf", v.hostVrf}});
-  doc["networks"] = nlohmann::json::array();
-  for (const auto& [key, n] : networks_)
-    doc["networks"].push_back({{"runtime", n.info.runtime},
-                               {"id", n.info.id},
-                               {"name", n.info.name},
-                               {"bridge", n.info.bridge},
-                               {"vrf", n.attach == AttachState::Attached ? n.vrf : ""},
-                               {"attach", toString(n.attach)}});
-  doc["runtimes"] = nlohmann::json::object();
-  for (const auto& [runtime, up] : runtimeUp_)
-    doc["runtimes"][runtime] = up ? "connected" : "not reachable";
-  doc["summary"] = summary();
-  return doc.dump();
-}
 
 void Manager::containerChanged(const Container& c) {
   if (onContainerChanged) onContainerChanged(viewOf(c));
@@ -325,138 +209,6 @@ void Manager::detachHostLeg(Container& c) {
                           describe(c.info), c.pin.pid, Fd(), {}, *c.hostLeg));
   c.hostLeg.reset();
   c.hostAttach = AttachState::None;
-}
-
-void Manager::onNetwork(NetworkInfo info) {
-  std::string key = networkKey(info.runtime, info.id);
-  Network& n = networks_[key];
-  n.info = std::move(info);
-  if (n.attach != AttachState::None || !submitAttach_) return;
-  std::optional<InsideRequest> req;
-  try {
-    LabelPlan plan = planFromLabels(n.info.labels, n.info.id);
-    req = std::move(plan.inside);
-    if (plan.host || (req && (req->strict || !req->interfaces.empty())))
-      throw LabelError("on a network only netvrf.vrf and netvrf.table apply");
-  } catch (const LabelError& e) {
-    n.attach = AttachState::Failed;
-    log::warning(describe(n.info) + ": not attached: " + e.what(), {{"NETWORK", n.info.name}});
-    return;
-  }
-  if (!req) return;
-  // The bridge is on the host: so is the VRF. Host sockets stay as they are (strict).
-  req->interfaces = {n.info.bridge};
-  req->strict = true;
-  Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!host) throwErrno("open /proc/self/ns/net");
-  n.attach = AttachState::Pending;
-  n.vrf = req->vrf;
-  log::info(describe(n.info) + ": attaching its bridge to VRF " + req->vrf,
-            {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
-  submitAttach_(makeJob(AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host),
-                        std::move(*req), {}));
-}
-
-void Manager::onNetworkGone(const std::string& key) {
-  auto it = networks_.find(key);
-  if (it == networks_.end()) return;
-  Network n = std::move(it->second);
-  networks_.erase(it);
-  if (n.attach != AttachState::Attached && n.attach != AttachState::Pending) return;
-  // Its bridge went with it; the VRF goes too once nothing else is in it.
-  Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!host) throwErrno("open /proc/self/ns/net");
-  InsideRequest req;
-  req.vrf = n.vrf;
-  submitAttach_(makeJob(AttachJob::Kind::DeleteIfUnused, key, describe(n.info), 0, std::move(host),
-                        std::move(req), {}));
-}
-
-void Manager::onNetworksSynced(NetworksSynced s) {
-  std::set<std::string> present;
-  for (auto& info : s.networks) {
-    present.insert(networkKey(info.runtime, info.id));
-    onNetwork(std::move(info));
-  }
-  std::vector<std::string> gone;
-  for (const auto& [key, n] : networks_)
-    if (n.info.runtime == s.runtime && !present.count(key)) gone.push_back(key);
-  for (const auto& key : gone) onNetworkGone(key);
-}
-
-void Manager::networkAttached(AttachOutcome o) {
-  log::Fields fields{{"VRF", o.vrf}};
-  if (o.kind == AttachOutcome::Kind::DeleteIfUnused) {
-    if (!o.error.empty())
-      log::warning("VRF " + o.vrf + ": cannot delete it: " + o.error, fields);
-    else if (o.deleted)
-      log::info("deleted VRF " + o.vrf + ": its last network is gone", fields);
-    return;
-  }
-  auto it = networks_.find(o.key);
-  if (it == networks_.end()) {
-    log::info("a network was removed before its attach to VRF " + o.vrf + " finished");
-    return;
-  }
-  Network& n = it->second;
-  fields.emplace_back("NETWORK", n.info.name);
-  if (!o.result) {
-    n.attach = AttachState::Failed;
-    log::warning(describe(n.info) + ": not attached: " + o.error, fields);
-    return;
-  }
-  n.attach = AttachState::Attached;
-  log::info(describe(n.info) + ": attached to VRF " + o.vrf + " (table " +
-                std::to_string(o.result->vrf.table) + "); " +
-                std::to_string(o.result->routesMoved) + " routes moved",
-            fields);
-  changed();
-}
-
-Manager::Found Manager::findRegistered(const std::string& which) const {
-  std::vector<const Container*> byId;
-  const Container* byName = nullptr;
-  for (const auto& [key, c] : containers_) {
-    if (c.info.name == which) byName = &c;
-    if (!which.empty() && c.info.id.rfind(which, 0) == 0) byId.push_back(&c);
-  }
-  const Container* c = byName ? byName : byId.size() == 1 ? byId.front() : nullptr;
-  if (!c && byId.size() > 1)
-    return {"", "org.netvrf1.Error.AmbiguousContainer",
-            "'" + which + "' matches " + std::to_string(byId.size()) +
-                " containers; give more of the id"};
-  if (!c) return {"", "org.netvrf1.Error.NoSuchContainer", "no container " + which};
-  if (c->state != BindingState::Registered)
-    return {"", "org.netvrf1.Error.NotRegistered",
-            describe(c->info) + " has no namespace entry (" + toString(c->state) + ")"};
-  return {keyOf(c->info.runtime, c->info.id), "", ""};
-}
-
-void Manager::requestAttach(const std::string& key, InsideRequest req, Reply reply) {
-  Container& c = containers_.at(key);
-  AttachJob job =
-      makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid,
-              Fd(open(netnsDir_.pathOf(c.entry).c_str(), O_RDONLY | O_CLOEXEC)), std::move(req));
-  if (!job.netns) throwErrno("open " + netnsDir_.pathOf(c.entry));
-  job.ticket = nextTicket_++;
-  replies_[job.ticket] = std::move(reply);
-  c.attach = AttachState::Pending;
-  log::info(describe(c.info) + ": attaching to VRF " + job.request.vrf + " (asked over D-Bus)",
-            fieldsOf(c.info, c.entry));
-  submitAttach_(std::move(job));
-}
-
-void Manager::requestDetach(const std::string& key, const std::string& vrf, Reply reply) {
-  Container& c = containers_.at(key);
-  InsideRequest req;
-  req.vrf = vrf;
-  AttachJob job =
-      makeJob(AttachJob::Kind::Detach, key, describe(c.info), c.pin.pid,
-              Fd(open(netnsDir_.pathOf(c.entry).c_str(), O_RDONLY | O_CLOEXEC)), std::move(req));
-  if (!job.netns) throwErrno("open " + netnsDir_.pathOf(c.entry));
-  job.ticket = nextTicket_++;
-  replies_[job.ticket] = std::move(reply);
-  submitAttach_(std::move(job));
 }
 
 void Manager::handleAttached(AttachOutcome o) {

@@ -34,10 +34,15 @@ rtnl_addr* current(nl_cache* cache, rtnl_addr* want) {
 
 }  // namespace
 
-NlAddr parseCidr(const std::string& text) {
+namespace {
+
+NlAddr parseAddress(const std::string& text, bool withPrefix) {
   nl_addr* raw = nullptr;
-  if (text.find('/') == std::string::npos || nl_addr_parse(text.c_str(), AF_UNSPEC, &raw) < 0)
-    throw VrfError("'" + text + "' is not an address with a prefix length (203.0.113.10/24)");
+  bool hasPrefix = text.find('/') != std::string::npos;
+  if (hasPrefix != withPrefix || nl_addr_parse(text.c_str(), AF_UNSPEC, &raw) < 0)
+    throw VrfError(
+        "'" + text + "' is not " +
+        (withPrefix ? "an address with a prefix length (203.0.113.10/24)" : "an IP address"));
   NlAddr addr(raw);
   int family = nl_addr_get_family(addr.get());
   if (family != AF_INET && family != AF_INET6)
@@ -45,15 +50,14 @@ NlAddr parseCidr(const std::string& text) {
   return addr;
 }
 
+}  // namespace
+
+NlAddr parseCidr(const std::string& text) {
+  return parseAddress(text, true);
+}
+
 NlAddr parseIp(const std::string& text) {
-  nl_addr* raw = nullptr;
-  if (text.find('/') != std::string::npos || nl_addr_parse(text.c_str(), AF_UNSPEC, &raw) < 0)
-    throw VrfError("'" + text + "' is not an IP address");
-  NlAddr addr(raw);
-  int family = nl_addr_get_family(addr.get());
-  if (family != AF_INET && family != AF_INET6)
-    throw VrfError("'" + text + "' is not an IPv4 or IPv6 address");
-  return addr;
+  return parseAddress(text, false);
 }
 
 std::string addrText(nl_addr* addr) {

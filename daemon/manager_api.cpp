@@ -1,0 +1,139 @@
+// The Manager as the D-Bus API sees it: read-only views, and attach or detach on request.
+#include <nlohmann/json.hpp>
+
+#include <fcntl.h>
+
+#include "common/error.hpp"
+#include "manager.hpp"
+#include "manager_detail.hpp"
+
+namespace netvrf {
+
+using namespace manager_detail;
+
+const char* toString(BindingState s) {
+  switch (s) {
+    case BindingState::Registered:
+      return "registered";
+    case BindingState::HostNetwork:
+      return "host-network";
+    case BindingState::NameInvalid:
+      return "name-invalid";
+    case BindingState::NameTaken:
+      return "name-taken";
+    case BindingState::Failed:
+      break;
+  }
+  return "failed";
+}
+
+const char* toString(AttachState s) {
+  switch (s) {
+    case AttachState::None:
+      return "none";
+    case AttachState::Pending:
+      return "pending";
+    case AttachState::Attached:
+      return "attached";
+    case AttachState::Failed:
+      break;
+  }
+  return "failed";
+}
+
+ContainerView Manager::viewOf(const Container& c) {
+  ContainerView v;
+  v.runtime = c.info.runtime;
+  v.id = c.info.id;
+  v.name = c.info.name;
+  v.entry = c.state == BindingState::Registered ? c.entry : "";
+  v.pid = c.state == BindingState::Registered ? uint32_t(c.pin.pid) : 0;
+  v.state = toString(c.state);
+  v.vrf = c.attach == AttachState::Attached ? c.vrf : "";
+  v.attach = toString(c.attach);
+  v.hostVrf = c.hostAttach == AttachState::Attached && c.hostLeg ? c.hostLeg->vrf : "";
+  return v;
+}
+
+std::vector<ContainerView> Manager::containers() const {
+  std::vector<ContainerView> out;
+  for (const auto& [key, c] : containers_) out.push_back(viewOf(c));
+  return out;
+}
+
+std::string Manager::describeJson() const {
+  nlohmann::json doc;
+  doc["containers"] = nlohmann::json::array();
+  for (const auto& v : containers())
+    doc["containers"].push_back({{"runtime", v.runtime},
+                                 {"id", v.id},
+                                 {"name", v.name},
+                                 {"netns", v.entry},
+                                 {"netns_path", v.entry.empty() ? "" : netnsDir_.pathOf(v.entry)},
+                                 {"pid", v.pid},
+                                 {"state", v.state},
+                                 {"vrf", v.vrf},
+                                 {"attach", v.attach},
+                                 {"host_vrf", v.hostVrf}});
+  doc["networks"] = nlohmann::json::array();
+  for (const auto& [key, n] : networks_)
+    doc["networks"].push_back({{"runtime", n.info.runtime},
+                               {"id", n.info.id},
+                               {"name", n.info.name},
+                               {"bridge", n.info.bridge},
+                               {"vrf", n.attach == AttachState::Attached ? n.vrf : ""},
+                               {"attach", toString(n.attach)}});
+  doc["runtimes"] = nlohmann::json::object();
+  for (const auto& [runtime, up] : runtimeUp_)
+    doc["runtimes"][runtime] = up ? "connected" : "not reachable";
+  doc["summary"] = summary();
+  return doc.dump();
+}
+
+Manager::Found Manager::findRegistered(const std::string& which) const {
+  std::vector<const Container*> byId;
+  const Container* byName = nullptr;
+  for (const auto& [key, c] : containers_) {
+    if (c.info.name == which) byName = &c;
+    if (!which.empty() && c.info.id.rfind(which, 0) == 0) byId.push_back(&c);
+  }
+  const Container* c = byName ? byName : byId.size() == 1 ? byId.front() : nullptr;
+  if (!c && byId.size() > 1)
+    return {"", "org.netvrf1.Error.AmbiguousContainer",
+            "'" + which + "' matches " + std::to_string(byId.size()) +
+                " containers; give more of the id"};
+  if (!c) return {"", "org.netvrf1.Error.NoSuchContainer", "no container " + which};
+  if (c->state != BindingState::Registered)
+    return {"", "org.netvrf1.Error.NotRegistered",
+            describe(c->info) + " has no namespace entry (" + toString(c->state) + ")"};
+  return {keyOf(c->info.runtime, c->info.id), "", ""};
+}
+
+void Manager::requestAttach(const std::string& key, InsideRequest req, Reply reply) {
+  Container& c = containers_.at(key);
+  AttachJob job =
+      makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid,
+              Fd(open(netnsDir_.pathOf(c.entry).c_str(), O_RDONLY | O_CLOEXEC)), std::move(req));
+  if (!job.netns) throwErrno("open " + netnsDir_.pathOf(c.entry));
+  job.ticket = nextTicket_++;
+  replies_[job.ticket] = std::move(reply);
+  c.attach = AttachState::Pending;
+  log::info(describe(c.info) + ": attaching to VRF " + job.request.vrf + " (asked over D-Bus)",
+            fieldsOf(c.info, c.entry));
+  submitAttach_(std::move(job));
+}
+
+void Manager::requestDetach(const std::string& key, const std::string& vrf, Reply reply) {
+  Container& c = containers_.at(key);
+  InsideRequest req;
+  req.vrf = vrf;
+  AttachJob job =
+      makeJob(AttachJob::Kind::Detach, key, describe(c.info), c.pin.pid,
+              Fd(open(netnsDir_.pathOf(c.entry).c_str(), O_RDONLY | O_CLOEXEC)), std::move(req));
+  if (!job.netns) throwErrno("open " + netnsDir_.pathOf(c.entry));
+  job.ticket = nextTicket_++;
+  replies_[job.ticket] = std::move(reply);
+  submitAttach_(std::move(job));
+}
+
+}  // namespace netvrf

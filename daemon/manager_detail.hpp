@@ -1,0 +1,50 @@
+#pragma once
+
+// Helpers shared by the files of the Manager (manager.cpp, manager_networks.cpp,
+// manager_api.cpp); not part of its interface.
+
+#include <string>
+
+#include "attach/attach_worker.hpp"
+#include "common/log.hpp"
+#include "runtime/container_event.hpp"
+
+namespace netvrf::manager_detail {
+
+inline std::string keyOf(const std::string& runtime, const std::string& id) {
+  return runtime + "/" + id;
+}
+
+inline std::string networkKey(const std::string& runtime, const std::string& id) {
+  return "net:" + runtime + "/" + id;
+}
+
+inline std::string describe(const NetworkInfo& n) {
+  return "network " + n.name + " (" + n.runtime + " " + n.id.substr(0, 12) + ", bridge " +
+         n.bridge + ")";
+}
+
+inline std::string describe(const ContainerInfo& i) {
+  return "container " + i.name + " (" + i.runtime + " " + i.id.substr(0, 12) + ")";
+}
+
+inline AttachJob makeJob(AttachJob::Kind kind, std::string key, std::string who, pid_t pid,
+                         Fd netns, InsideRequest request, HostSideRequest host = {}) {
+  AttachJob job;
+  job.kind = kind;
+  job.key = std::move(key);
+  job.who = std::move(who);
+  job.pid = pid;
+  job.netns = std::move(netns);
+  job.request = std::move(request);
+  job.host = std::move(host);
+  return job;
+}
+
+inline log::Fields fieldsOf(const ContainerInfo& i, const std::string& entry = {}) {
+  log::Fields f{{"CONTAINER_ID", i.id}, {"CONTAINER_NAME", i.name}, {"RUNTIME", i.runtime}};
+  if (!entry.empty()) f.emplace_back("NETNS", entry);
+  return f;
+}
+
+}  // namespace netvrf::manager_detail

@@ -1,0 +1,99 @@
+// The Manager's Docker networks: a bridge network labelled netvrf.vrf goes into a host VRF.
+#include <fcntl.h>
+#include "attach/labels.hpp"
+
+#include "common/error.hpp"
+#include "manager.hpp"
+#include "manager_detail.hpp"
+
+namespace netvrf {
+
+using namespace manager_detail;
+
+void Manager::onNetwork(NetworkInfo info) {
+  std::string key = networkKey(info.runtime, info.id);
+  Network& n = networks_[key];
+  n.info = std::move(info);
+  if (n.attach != AttachState::None || !submitAttach_) return;
+  std::optional<InsideRequest> req;
+  try {
+    LabelPlan plan = planFromLabels(n.info.labels, n.info.id);
+    req = std::move(plan.inside);
+    if (plan.host || (req && (req->strict || !req->interfaces.empty())))
+      throw LabelError("on a network only netvrf.vrf and netvrf.table apply");
+  } catch (const LabelError& e) {
+    n.attach = AttachState::Failed;
+    log::warning(describe(n.info) + ": not attached: " + e.what(), {{"NETWORK", n.info.name}});
+    return;
+  }
+  if (!req) return;
+  // The bridge is on the host: so is the VRF. Host sockets stay as they are (strict).
+  req->interfaces = {n.info.bridge};
+  req->strict = true;
+  Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!host) throwErrno("open /proc/self/ns/net");
+  n.attach = AttachState::Pending;
+  n.vrf = req->vrf;
+  log::info(describe(n.info) + ": attaching its bridge to VRF " + req->vrf,
+            {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
+  submitAttach_(makeJob(AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host),
+                        std::move(*req), {}));
+}
+
+void Manager::onNetworkGone(const std::string& key) {
+  auto it = networks_.find(key);
+  if (it == networks_.end()) return;
+  Network n = std::move(it->second);
+  networks_.erase(it);
+  if (n.attach != AttachState::Attached && n.attach != AttachState::Pending) return;
+  // Its bridge went with it; the VRF goes too once nothing else is in it.
+  Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!host) throwErrno("open /proc/self/ns/net");
+  InsideRequest req;
+  req.vrf = n.vrf;
+  submitAttach_(makeJob(AttachJob::Kind::DeleteIfUnused, key, describe(n.info), 0, std::move(host),
+                        std::move(req), {}));
+}
+
+void Manager::onNetworksSynced(NetworksSynced s) {
+  std::set<std::string> present;
+  for (auto& info : s.networks) {
+    present.insert(networkKey(info.runtime, info.id));
+    onNetwork(std::move(info));
+  }
+  std::vector<std::string> gone;
+  for (const auto& [key, n] : networks_)
+    if (n.info.runtime == s.runtime && !present.count(key)) gone.push_back(key);
+  for (const auto& key : gone) onNetworkGone(key);
+}
+
+void Manager::networkAttached(AttachOutcome o) {
+  log::Fields fields{{"VRF", o.vrf}};
+  if (o.kind == AttachOutcome::Kind::DeleteIfUnused) {
+    if (!o.error.empty())
+      log::warning("VRF " + o.vrf + ": cannot delete it: " + o.error, fields);
+    else if (o.deleted)
+      log::info("deleted VRF " + o.vrf + ": its last network is gone", fields);
+    return;
+  }
+  auto it = networks_.find(o.key);
+  if (it == networks_.end()) {
+    log::info("a network was removed before its attach to VRF " + o.vrf + " finished");
+    return;
+  }
+  Network& n = it->second;
+  fields.emplace_back("NETWORK", n.info.name);
+  if (!o.result) {
+    n.attach = AttachState::Failed;
+    log::warning(describe(n.info) + ": not attached: " + o.error, fields);
+    return;
+  }
+  n.attach = AttachState::Attached;
+  log::info(describe(n.info) + ": attached to VRF " + o.vrf + " (table " +
+                std::to_string(o.result->vrf.table) + "); " +
+                std::to_string(o.result->routesMoved) + " routes moved",
+            fields);
+  changed();
+}
+
+}  // namespace netvrf
