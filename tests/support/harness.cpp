@@ -225,11 +225,17 @@ SystemBus::SystemBus() {
   chmod(dir_.path().c_str(), 0755);  // callers that are not root reach the socket too
   socket_ = dir_.path() + "/system_bus_socket";
   Fd log(open((dir_.path() + "/dbus.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
-  pid_ = spawn({"dbus-daemon", "--config-file=" NETVRF_SOURCE_DIR "/dbus/system-bus.conf",
-                "--address=unix:path=" + socket_, "--nofork", "--nopidfile"},
+  // NETVRF_TEST_BUS_CONFIG: a copy (with org.netvrf1.conf beside it), for the VM.
+  const char* copy = std::getenv("NETVRF_TEST_BUS_CONFIG");
+  std::string config = copy && *copy ? copy : NETVRF_SOURCE_DIR "/dbus/system-bus.conf";
+  pid_ = spawn({"dbus-daemon", "--config-file=" + config, "--address=unix:path=" + socket_,
+                "--nofork", "--nopidfile"},
                log.get());
-  if (!waitUntil([&] { return std::filesystem::exists(socket_); }, std::chrono::seconds(10)))
-    throw std::runtime_error("dbus-daemon did not start");
+  if (!waitUntil([&] { return std::filesystem::exists(socket_); }, std::chrono::seconds(10))) {
+    std::ifstream in(dir_.path() + "/dbus.log");
+    std::string why((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    throw std::runtime_error("dbus-daemon did not start with " + config + ": " + why);
+  }
 }
 
 SystemBus::~SystemBus() {
