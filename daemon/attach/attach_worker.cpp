@@ -68,6 +68,9 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
         log::debug(job.who + ": " + step, {{"VRF", req.vrf}});
       });
     });
+  } catch (const VrfError& e) {
+    out.error = e.what();
+    out.errorKind = e.kind();
   } catch (const std::exception& e) {
     out.error = e.what();
   }

@@ -46,6 +46,7 @@ struct AttachOutcome {
   std::optional<InsideDetachResult> detachResult;  // set on a successful Detach
   uint64_t ticket = 0;                             // the job's, for an API call waiting on it
   std::string error;                               // one line, on failure
+  VrfError::Kind errorKind = VrfError::Kind::Failed;
 };
 
 // Carries out attach jobs one after the other on a thread of its own, so that the event loop

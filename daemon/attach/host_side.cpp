@@ -109,7 +109,8 @@ HostSideResult attachHostSide(nl_sock* host, int containerNetns, const HostSideR
   auto existing = vrfs.find(req.vrf);
   if (existing && req.table && *req.table != existing->table)
     throw VrfError("VRF " + req.vrf + " exists with table " + std::to_string(existing->table) +
-                   ", not " + std::to_string(*req.table));
+                       ", not " + std::to_string(*req.table),
+                   VrfError::Kind::TableInUse);
   if (!existing && !req.table) throw VrfError("VRF " + req.vrf + ": no table given");
   uint32_t table = existing ? existing->table : uint32_t(*req.table);
 
@@ -180,7 +181,8 @@ HostSideResult attachHostSide(nl_sock* host, int containerNetns, const HostSideR
     });
   } catch (const std::exception& e) {
     steps.rollback();
-    throw VrfError("attach to host VRF " + req.vrf + ": " + failureMessage(steps, e));
+    throw VrfError("attach to host VRF " + req.vrf + ": " + failureMessage(steps, e),
+                   failureKind(e));
   }
   return result;
 }

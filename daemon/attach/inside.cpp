@@ -55,14 +55,16 @@ InsideResult attachInside(nl_sock* sock, const InsideRequest& req, const StepHoo
   std::optional<VrfInfo> existing = vrfs.find(req.vrf);
   if (existing && req.table && *req.table != existing->table)
     throw VrfError("VRF " + req.vrf + " exists with table " + std::to_string(existing->table) +
-                   ", not " + std::to_string(*req.table));
+                       ", not " + std::to_string(*req.table),
+                   VrfError::Kind::TableInUse);
   if (!existing && !req.table) throw VrfError("VRF " + req.vrf + ": no table given");
   uint32_t table = existing ? existing->table : uint32_t(*req.table);
   if (!existing)
     for (const auto& v : vrfs.list())
       if (v.table == table)
-        throw VrfError("VRF " + req.vrf + ": table " + std::to_string(table) +
-                       " is in use by VRF " + v.name);
+        throw VrfError(
+            "VRF " + req.vrf + ": table " + std::to_string(table) + " is in use by VRF " + v.name,
+            VrfError::Kind::TableInUse);
 
   std::vector<LinkInfo> links = listLinks(sock);
   std::map<int, LinkInfo> chosen = chooseInterfaces(links, req, existing ? existing->ifindex : -1);
@@ -73,7 +75,8 @@ InsideResult attachInside(nl_sock* sock, const InsideRequest& req, const StepHoo
   auto unbound = lookupRuleTable(sock, kUnboundRulePref);
   if (!req.strict && unbound && *unbound != table)
     throw VrfError("unbound sockets in this namespace already use table " +
-                   std::to_string(*unbound) + "; attach VRF " + req.vrf + " as strict");
+                       std::to_string(*unbound) + "; attach VRF " + req.vrf + " as strict",
+                   VrfError::Kind::TableInUse);
 
   InterfaceMove move(sock, toMove, RT_TABLE_MAIN);  // may refuse a route: still nothing changed
 
@@ -125,7 +128,7 @@ InsideResult attachInside(nl_sock* sock, const InsideRequest& req, const StepHoo
     result.vrf = vrf;
   } catch (const std::exception& e) {
     steps.rollback();
-    throw VrfError("attach to VRF " + req.vrf + ": " + failureMessage(steps, e));
+    throw VrfError("attach to VRF " + req.vrf + ": " + failureMessage(steps, e), failureKind(e));
   }
   for (const auto& [i, l] : chosen) result.interfaces.push_back(l.name);
   return result;
@@ -167,7 +170,8 @@ InsideDetachResult detachInside(nl_sock* sock, const std::optional<std::string>&
       if (owned) steps.run("delete VRF " + vrf.name, [&] { vrfs.remove(vrf.name); });
     } catch (const std::exception& e) {
       steps.rollback();
-      throw VrfError("detach from VRF " + vrf.name + ": " + failureMessage(steps, e));
+      throw VrfError("detach from VRF " + vrf.name + ": " + failureMessage(steps, e),
+                     failureKind(e));
     }
     result.vrfs.push_back(vrf.name);
     for (const auto& [i, l] : ports) result.interfaces.push_back(l.name);

@@ -19,4 +19,11 @@ std::string failureMessage(const Steps& steps, const std::exception& cause) {
   return steps.current() + " failed: " + cause.what() + "; rolled back";
 }
 
+VrfError::Kind failureKind(const std::exception& cause) {
+  if (auto* v = dynamic_cast<const VrfError*>(&cause))
+    if (v->kind() == VrfError::Kind::NotSupported || v->kind() == VrfError::Kind::TableInUse)
+      return v->kind();
+  return VrfError::Kind::Failed;
+}
+
 }  // namespace netvrf

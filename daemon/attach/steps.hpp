@@ -1,9 +1,12 @@
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "netlink/vrf.hpp"
 
 namespace netvrf {
 
@@ -40,5 +43,8 @@ class Steps {
 // "move eth0 into VRF red failed: enslave eth0 to red: Operation not supported; rolled back":
 // the step that failed and why, after rollback() has run.
 std::string failureMessage(const Steps& steps, const std::exception& cause);
+// What a failed step amounts to: a missing kernel feature or a taken table stays what it is;
+// anything else is a failure half-way (rolled back).
+VrfError::Kind failureKind(const std::exception& cause);
 
 }  // namespace netvrf

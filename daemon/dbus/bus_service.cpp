@@ -8,14 +8,17 @@ namespace {
 
 constexpr const char* kInvalid = "org.netvrf1.Error.InvalidArgument";
 
-// The engine's one-line errors, by what they are about.
-std::string errorNameFor(const std::string& message) {
-  if (message.find("no VRF support") != std::string::npos) return "org.netvrf1.Error.NotSupported";
-  if (message.find("is in use by") != std::string::npos ||
-      message.find("already use table") != std::string::npos ||
-      message.find("exists with table") != std::string::npos)
-    return "org.netvrf1.Error.TableInUse";
-  if (message.find("rolled back") == std::string::npos) return kInvalid;  // refused up front
+const char* errorNameFor(VrfError::Kind kind) {
+  switch (kind) {
+    case VrfError::Kind::Invalid:
+      return kInvalid;
+    case VrfError::Kind::NotSupported:
+      return "org.netvrf1.Error.NotSupported";
+    case VrfError::Kind::TableInUse:
+      return "org.netvrf1.Error.TableInUse";
+    case VrfError::Kind::Failed:
+      break;
+  }
   return "org.netvrf1.Error.AttachFailed";
 }
 
@@ -115,7 +118,7 @@ void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_
       if (o.result)
         reply->returnResults(o.result->interfaces, o.result->vrf.table);
       else
-        reply->returnError(sdbus::Error(errorNameFor(o.error), o.error));
+        reply->returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
       dispatch();
     });
   } catch (const sdbus::Error& e) {

@@ -121,19 +121,22 @@ VrfInfo Vrfs::create(const std::string& name, uint64_t table) {
   auto existing = find(name);
   if (existing && existing->table != table)
     throw VrfError("VRF " + name + " exists with table " + std::to_string(existing->table) +
-                   ", not " + std::to_string(table));
+                       ", not " + std::to_string(table),
+                   VrfError::Kind::TableInUse);
   if (!existing) {
     for (const auto& v : list())
       if (v.table == table)
-        throw VrfError("VRF " + name + ": table " + std::to_string(table) + " is in use by VRF " +
-                       v.name);
+        throw VrfError(
+            "VRF " + name + ": table " + std::to_string(table) + " is in use by VRF " + v.name,
+            VrfError::Kind::TableInUse);
     LinkPtr link(rtnl_link_vrf_alloc());
     rtnl_link_set_name(link.get(), name.c_str());
     rtnl_link_set_flags(link.get(), IFF_UP);
     checkNl(rtnl_link_vrf_set_tableid(link.get(), uint32_t(table)), "VRF " + name);
     int r = rtnl_link_add(sock_, link.get(), NLM_F_CREATE | NLM_F_EXCL);
     if (r == -NLE_OPNOTSUPP)
-      throw VrfError("VRF " + name + ": this kernel has no VRF support (CONFIG_NET_VRF)");
+      throw VrfError("VRF " + name + ": this kernel has no VRF support (CONFIG_NET_VRF)",
+                     VrfError::Kind::NotSupported);
     checkNl(r, "create VRF " + name);
   }
   try {

@@ -15,7 +15,18 @@ namespace netvrf {
 // and the cause. Nothing was changed.
 class VrfError : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  enum class Kind {
+    Invalid,       // the request cannot be carried out as asked; nothing was changed
+    NotSupported,  // the kernel lacks what it needs (CONFIG_NET_VRF)
+    TableInUse,    // the table belongs to something else, or the VRF has another one
+    Failed,        // a step failed half-way; what was done is rolled back
+  };
+  explicit VrfError(const std::string& what, Kind kind = Kind::Invalid)
+      : std::runtime_error(what), kind_(kind) {}
+  Kind kind() const { return kind_; }
+
+ private:
+  Kind kind_;
 };
 
 struct VrfInfo {

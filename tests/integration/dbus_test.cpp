@@ -178,6 +178,9 @@ TEST_F(Dbus, BadArgumentsGetSpecificErrorsAndChangeNothing) {
   EXPECT_EQ(error({"attach", name, "--vrf", "red", "--interface", "../x"}),
             "netvrfctl: org.netvrf1.Error.InvalidArgument: '../x': the interface name contains "
             "'/', ':', a space or a control character\n");
+  // Refused by the engine in the container's namespace, before anything changes.
+  EXPECT_EQ(error({"attach", name, "--vrf", "red", "--interface", "eth9"}),
+            "netvrfctl: org.netvrf1.Error.InvalidArgument: no interface eth9 in this namespace\n");
   EXPECT_EQ(error({"attach", name, "--vrf", "red", "--table", "x"}),
             "netvrfctl: --table: 'x' is not a table number\n");
   Result wrongType = run({"env", bus.env(), "busctl", "--system", "call", "org.netvrf1",
@@ -239,6 +242,9 @@ TEST_F(DbusKernel, AttachAndDetachThroughNetvrfctl) {
   EXPECT_EQ(listed(bus)[name]["vrf"], "red");
   Result again = netvrfctl(bus, {"attach", name, "--vrf", "red"});
   EXPECT_EQ(again.out, name + ": in VRF red (table 1001): eth0\n");
+  Result taken = netvrfctl(bus, {"attach", name, "--vrf", "blue", "--table", "1001"});
+  EXPECT_EQ(taken.out,
+            "netvrfctl: org.netvrf1.Error.TableInUse: VRF blue: table 1001 is in use by VRF red\n");
 
   Result detached = netvrfctl(bus, {"detach", name});
   ASSERT_EQ(detached.status, 0) << detached.out << d.log();
