@@ -25,6 +25,12 @@ void AttachWorker::loop() {
   while (auto job = jobs_.pop()) done_(runJob(*job));
 }
 
+std::optional<uint64_t> AttachWorker::tableFor(nl_sock* sock, const std::string& vrf,
+                                               std::optional<uint64_t> given) {
+  if (given || Vrfs(sock).find(vrf)) return given;  // an existing VRF keeps its own
+  return tables_.allocate(vrf, range_, tablesInUse(sock));
+}
+
 AttachOutcome AttachWorker::runJob(AttachJob& job) {
   AttachOutcome out;
   out.key = job.key;
@@ -41,8 +47,7 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
         return out;
       }
       HostSideRequest req = job.host;
-      if (!req.table && !Vrfs(host.get()).find(req.vrf))
-        req.table = tables_.allocate(req.vrf, range_, tablesInUse(host.get()));
+      req.table = tableFor(host.get(), req.vrf, req.table);
       out.hostResult = attachHostSide(host.get(), job.netns.get(), req, [&](const std::string& s) {
         log::debug(job.who + ": " + s, {{"VRF", req.vrf}});
       });
@@ -62,8 +67,7 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
         return;
       }
       InsideRequest req = job.request;
-      if (!req.table && !Vrfs(sock.get()).find(req.vrf))
-        req.table = tables_.allocate(req.vrf, range_, tablesInUse(sock.get()));
+      req.table = tableFor(sock.get(), req.vrf, req.table);
       out.result = attachInside(sock.get(), req, [&](const std::string& step) {
         log::debug(job.who + ": " + step, {{"VRF", req.vrf}});
       });

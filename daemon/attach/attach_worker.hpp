@@ -63,6 +63,10 @@ class AttachWorker {
  private:
   void loop();
   AttachOutcome runJob(AttachJob& job);
+  // The table a request without one gets: the map's for a VRF that does not exist yet in the
+  // namespace `sock` is bound to.
+  std::optional<uint64_t> tableFor(nl_sock* sock, const std::string& vrf,
+                                   std::optional<uint64_t> given);
 
   TableMap tables_;  // touched by the worker thread only
   TableRange range_;

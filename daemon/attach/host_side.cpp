@@ -100,19 +100,11 @@ HostSideResult attachHostSide(nl_sock* host, int containerNetns, const HostSideR
                               const StepHook& hook) {
   for (const auto* name : {&req.vrf, &req.hostIfname, &req.containerIfname})
     if (auto e = ifnameError(*name)) throw VrfError("'" + *name + "': " + *e);
-  if (req.table)
-    if (auto e = tableError(*req.table)) throw VrfError("VRF " + req.vrf + ": " + *e);
   std::vector<NlAddr> addrs;
   std::vector<Gateway> gateways = checkAddresses(req, addrs);
 
   Vrfs vrfs(host);
-  auto existing = vrfs.find(req.vrf);
-  if (existing && req.table && *req.table != existing->table)
-    throw VrfError("VRF " + req.vrf + " exists with table " + std::to_string(existing->table) +
-                       ", not " + std::to_string(*req.table),
-                   VrfError::Kind::TableInUse);
-  if (!existing && !req.table) throw VrfError("VRF " + req.vrf + ": no table given");
-  uint32_t table = existing ? existing->table : uint32_t(*req.table);
+  auto [existing, table] = vrfs.plan(req.vrf, req.table);
 
   NlSocket inside = runInNetns(containerNetns, [] { return connectRoute(); });
   auto hostEnd = findLink(host, req.hostIfname);

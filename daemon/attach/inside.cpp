@@ -47,24 +47,8 @@ std::map<int, LinkInfo> chooseInterfaces(const std::vector<LinkInfo>& links,
 }  // namespace
 
 InsideResult attachInside(nl_sock* sock, const InsideRequest& req, const StepHook& hook) {
-  if (auto e = ifnameError(req.vrf)) throw VrfError("VRF " + req.vrf + ": " + *e);
-  if (req.table)
-    if (auto e = tableError(*req.table)) throw VrfError("VRF " + req.vrf + ": " + *e);
-
   Vrfs vrfs(sock);
-  std::optional<VrfInfo> existing = vrfs.find(req.vrf);
-  if (existing && req.table && *req.table != existing->table)
-    throw VrfError("VRF " + req.vrf + " exists with table " + std::to_string(existing->table) +
-                       ", not " + std::to_string(*req.table),
-                   VrfError::Kind::TableInUse);
-  if (!existing && !req.table) throw VrfError("VRF " + req.vrf + ": no table given");
-  uint32_t table = existing ? existing->table : uint32_t(*req.table);
-  if (!existing)
-    for (const auto& v : vrfs.list())
-      if (v.table == table)
-        throw VrfError(
-            "VRF " + req.vrf + ": table " + std::to_string(table) + " is in use by VRF " + v.name,
-            VrfError::Kind::TableInUse);
+  auto [existing, table] = vrfs.plan(req.vrf, req.table);
 
   std::vector<LinkInfo> links = listLinks(sock);
   std::map<int, LinkInfo> chosen = chooseInterfaces(links, req, existing ? existing->ifindex : -1);

@@ -115,20 +115,32 @@ std::optional<VrfInfo> Vrfs::find(const std::string& name) {
   return infoOf(link.get());
 }
 
-VrfInfo Vrfs::create(const std::string& name, uint64_t table) {
+Vrfs::Plan Vrfs::plan(const std::string& name, std::optional<uint64_t> table) {
   if (auto e = ifnameError(name)) throw VrfError("VRF " + name + ": " + *e);
-  if (auto e = tableError(table)) throw VrfError("VRF " + name + ": " + *e);
-  auto existing = find(name);
-  if (existing && existing->table != table)
-    throw VrfError("VRF " + name + " exists with table " + std::to_string(existing->table) +
-                       ", not " + std::to_string(table),
+  if (table)
+    if (auto e = tableError(*table)) throw VrfError("VRF " + name + ": " + *e);
+  Plan p{find(name), 0};
+  if (p.existing && table && p.existing->table != *table)
+    throw VrfError("VRF " + name + " exists with table " + std::to_string(p.existing->table) +
+                       ", not " + std::to_string(*table),
                    VrfError::Kind::TableInUse);
+  if (p.existing) {
+    p.table = p.existing->table;
+    return p;
+  }
+  if (!table) throw VrfError("VRF " + name + ": no table given");
+  p.table = uint32_t(*table);
+  for (const auto& v : list())
+    if (v.table == p.table)
+      throw VrfError(
+          "VRF " + name + ": table " + std::to_string(p.table) + " is in use by VRF " + v.name,
+          VrfError::Kind::TableInUse);
+  return p;
+}
+
+VrfInfo Vrfs::create(const std::string& name, uint64_t table) {
+  auto existing = plan(name, table).existing;
   if (!existing) {
-    for (const auto& v : list())
-      if (v.table == table)
-        throw VrfError(
-            "VRF " + name + ": table " + std::to_string(table) + " is in use by VRF " + v.name,
-            VrfError::Kind::TableInUse);
     LinkPtr link(rtnl_link_vrf_alloc());
     rtnl_link_set_name(link.get(), name.c_str());
     rtnl_link_set_flags(link.get(), IFF_UP);

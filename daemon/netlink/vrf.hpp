@@ -54,6 +54,15 @@ class Vrfs {
   std::vector<VrfInfo> list();
   std::optional<VrfInfo> find(const std::string& name);
 
+  // What creating VRF `name` would find: the VRF if it exists, and the table it has or will
+  // get. An existing VRF keeps its table (`table`, if given, must be that one); a new one needs
+  // `table`, valid and not held by another VRF. Throws VrfError (nothing changed) otherwise.
+  struct Plan {
+    std::optional<VrfInfo> existing;
+    uint32_t table = 0;
+  };
+  Plan plan(const std::string& name, std::optional<uint64_t> table);
+
   // Creates VRF `name` with `table`, up, with unreachable defaults (IPv4 and IPv6) in its table
   // and the l3mdev rule present. Idempotent: an existing VRF with the same table is completed
   // and returned. Throws VrfError for a bad name or table, a table owned by another VRF, an
