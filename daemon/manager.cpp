@@ -172,21 +172,24 @@ void Manager::maybeAttach(const std::string& key, Container& c) {
     return;
   }
   if (!plan.inside && !plan.host) return;
-  // The entry is the container's namespace, proven when it was mounted.
-  std::string path = netnsDir_.pathOf(c.entry);
-  auto openNetns = [&] { return Fd(open(path.c_str(), O_RDONLY | O_CLOEXEC)); };
-  if (!openNetns()) {
+  Fd netns;
+  try {
+    netns = openEntry(c);
+  } catch (const std::system_error& e) {
     c.attach = AttachState::Failed;
-    log::warning(
-        describe(c.info) + ": not attached: cannot open " + path + ": " + std::strerror(errno),
-        fieldsOf(c.info, c.entry));
+    log::warning(describe(c.info) + ": not attached: " + e.what(), fieldsOf(c.info, c.entry));
     return;
   }
+  // Each job holds the namespace open while it runs; a second one gets a copy of the fd.
+  auto forJob = [&] {
+    if (plan.inside && plan.host) return Fd(fcntl(netns.get(), F_DUPFD_CLOEXEC, 0));
+    return std::move(netns);
+  };
   if (plan.inside) {
     c.attach = AttachState::Pending;
     log::info(describe(c.info) + ": attaching to VRF " + plan.inside->vrf,
               fieldsOf(c.info, c.entry));
-    submitAttach_(makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid, openNetns(),
+    submitAttach_(makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid, forJob(),
                           std::move(*plan.inside), {}));
   }
   if (plan.host) {
@@ -196,12 +199,20 @@ void Manager::maybeAttach(const std::string& key, Container& c) {
                   plan.host->hostIfname,
               fieldsOf(c.info, c.entry));
     submitAttach_(makeJob(AttachJob::Kind::AttachHost, key, describe(c.info), c.pin.pid,
-                          openNetns(), {}, std::move(*plan.host)));
+                          std::move(netns), {}, std::move(*plan.host)));
   }
 }
 
 // The host end of a container's leg would outlive the container by as long as the kernel takes
 // to free its namespace, and a restarted instance needs the name again: delete it now.
+Fd Manager::openEntry(const Container& c) const {
+  // The entry is the container's namespace, proven when it was mounted.
+  std::string path = netnsDir_.pathOf(c.entry);
+  Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throwErrno("cannot open " + path);
+  return fd;
+}
+
 void Manager::detachHostLeg(Container& c) {
   if (!c.hostLeg || !submitAttach_) return;
   if (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached)

@@ -136,6 +136,8 @@ class Manager {
   void runtimeSynced(const std::string& runtime);
   void maybeAttach(const std::string& key, Container& c);
   void detachHostLeg(Container& c);
+  Fd openEntry(const Container& c) const;  // its netns entry; throws std::system_error
+  void submitWithReply(AttachJob job, Reply reply);
   void changed();
   void containerChanged(const Container& c);
   static ContainerView viewOf(const Container& c);

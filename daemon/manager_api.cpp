@@ -109,31 +109,30 @@ Manager::Found Manager::findRegistered(const std::string& which) const {
   return {keyOf(c->info.runtime, c->info.id), "", ""};
 }
 
-void Manager::requestAttach(const std::string& key, InsideRequest req, Reply reply) {
-  Container& c = containers_.at(key);
-  AttachJob job =
-      makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid,
-              Fd(open(netnsDir_.pathOf(c.entry).c_str(), O_RDONLY | O_CLOEXEC)), std::move(req));
-  if (!job.netns) throwErrno("open " + netnsDir_.pathOf(c.entry));
+void Manager::submitWithReply(AttachJob job, Reply reply) {
   job.ticket = nextTicket_++;
   replies_[job.ticket] = std::move(reply);
-  c.attach = AttachState::Pending;
-  log::info(describe(c.info) + ": attaching to VRF " + job.request.vrf + " (asked over D-Bus)",
-            fieldsOf(c.info, c.entry));
   submitAttach_(std::move(job));
+}
+
+void Manager::requestAttach(const std::string& key, InsideRequest req, Reply reply) {
+  Container& c = containers_.at(key);
+  Fd netns = openEntry(c);
+  c.attach = AttachState::Pending;
+  log::info(describe(c.info) + ": attaching to VRF " + req.vrf + " (asked over D-Bus)",
+            fieldsOf(c.info, c.entry));
+  submitWithReply(makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid,
+                          std::move(netns), std::move(req)),
+                  std::move(reply));
 }
 
 void Manager::requestDetach(const std::string& key, const std::string& vrf, Reply reply) {
   Container& c = containers_.at(key);
   InsideRequest req;
   req.vrf = vrf;
-  AttachJob job =
-      makeJob(AttachJob::Kind::Detach, key, describe(c.info), c.pin.pid,
-              Fd(open(netnsDir_.pathOf(c.entry).c_str(), O_RDONLY | O_CLOEXEC)), std::move(req));
-  if (!job.netns) throwErrno("open " + netnsDir_.pathOf(c.entry));
-  job.ticket = nextTicket_++;
-  replies_[job.ticket] = std::move(reply);
-  submitAttach_(std::move(job));
+  submitWithReply(makeJob(AttachJob::Kind::Detach, key, describe(c.info), c.pin.pid, openEntry(c),
+                          std::move(req)),
+                  std::move(reply));
 }
 
 }  // namespace netvrf
