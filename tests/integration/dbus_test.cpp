@@ -119,7 +119,7 @@ TEST_F(Dbus, AnyUserMayReadAndEveryFailureIsOneNamedLine) {
   EXPECT_EQ(std::count(down.out.begin(), down.out.end(), '\n'), 1);
 }
 
-// The interfaces of `container`'s eth0 master, "" when none.
+// The master of eth0 in netns entry `entry`; "" when it has none.
 std::string masterOf(const std::string& entry) {
   Result r = run({"ip", "-n", entry, "-j", "link", "show", "eth0"});
   json l = json::parse(r.out, nullptr, false);
