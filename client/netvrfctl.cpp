@@ -1,261 +1,119 @@
 // netvrfctl: the command line over netvrfd's D-Bus API (org.netvrf1). Only a client: every
 // answer comes from the daemon through the generated proxy.
-#include <sdbus-c++/sdbus-c++.h>
-
-#include <algorithm>
-#include <climits>
-#include <cstdint>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <iostream>
-#include <map>
-#include <nlohmann/json.hpp>
-#include <string>
-#include <vector>
 
-#include "netvrf1_proxy.h"
+#include "client.hpp"
 
 namespace {
 
-using nlohmann::json;
+using namespace netvrfctl;
 
-constexpr const char* kUsage =
-    "Usage: netvrfctl [--json] COMMAND\n"
-    "Commands:\n"
-    "  list              every container netvrfd follows, with its netns entry and VRFs\n"
-    "  status CONTAINER  one container, by name or id prefix\n"
-    "  describe          the whole state as one JSON document\n"
-    "  attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict]\n"
-    "                    put the container's interfaces into VRF NAME inside its namespace\n"
-    "  detach CONTAINER [--vrf NAME]\n"
-    "                    take them out again (every VRF netvrfd made there without --vrf)\n"
-    "  monitor           print changes as they happen, until interrupted\n"
-    "Options:\n"
-    "  --json            machine-readable output (stable field names)\n"
-    "  -h, --help        this text\n";
-
-class Client : public sdbus::ProxyInterfaces<org::netvrf1::Manager_proxy> {
- public:
-  explicit Client(sdbus::IConnection& bus) : ProxyInterfaces(bus, "org.netvrf1", "/org/netvrf1") {
-    registerProxy();
-  }
-  virtual ~Client() { unregisterProxy(); }
-
-  bool json = false;
-
- private:
-  void onContainerChanged(const std::string& key, const std::string& name, const std::string& state,
-                          const std::string& vrf) override {
-    if (json)
-      std::cout << nlohmann::json{{"key", key}, {"name", name}, {"state", state}, {"vrf", vrf}}
-                << std::endl;
-    else
-      std::cout << name << " " << state << (vrf.empty() ? "" : " vrf " + vrf) << std::endl;
-  }
+struct Verb {
+  const char* name;
+  int (*run)(Client&, const Args&);
+  const char* usage;  // its lines of --help
 };
 
-json containersJson(Client& c) {
-  json out = json::array();
-  for (const auto& s : c.ListContainers())
-    out.push_back({{"runtime", s.get<0>()},
-                   {"id", s.get<1>()},
-                   {"name", s.get<2>()},
-                   {"netns", s.get<3>()},
-                   {"pid", s.get<4>()},
-                   {"state", s.get<5>()},
-                   {"vrf", s.get<6>()},
-                   {"host_vrf", s.get<7>()}});
-  return out;
+const Verb kVerbs[] = {
+    {"list", list, "  list              every container netvrfd follows, with its netns entry and VRFs\n"},
+    {"status", status, "  status CONTAINER  one container, by name or id prefix\n"},
+    {"describe", nullptr, "  describe          the whole state as one JSON document\n"},
+    {"attach", attach,
+     "  attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict]\n"
+     "                    put the container's interfaces into VRF NAME inside its namespace\n"
+     "  attach CONTAINER --vrf NAME --host --address CIDR... [--gateway IP]... [--table N]\n"
+     "                    give it a veth leg into VRF NAME on the host\n"},
+    {"detach", detach,
+     "  detach CONTAINER [--vrf NAME]\n"
+     "                    take it out again (every VRF netvrfd made, and its leg, without --vrf)\n"},
+    {"vrf", vrf,
+     "  vrf list          the VRFs on the host, their tables and interfaces\n"
+     "  vrf add NAME [--table N]\n"
+     "                    create VRF NAME on the host (a table from the configured range)\n"
+     "  vrf del NAME      delete it (it must have no interfaces)\n"},
+    {"netns", netns,
+     "  netns ls          every entry in /var/run/netns, and whose it is\n"
+     "  netns add NAME --pid PID\n"
+     "                    show PID's network namespace as NAME until the process exits\n"
+     "  netns del NAME    remove such an entry\n"},
+    {"network", network,
+     "  network list      the runtimes' bridge networks and the host VRFs they are in\n"
+     "  network attach NETWORK --vrf NAME [--table N]\n"
+     "                    put the network's bridge into VRF NAME on the host\n"
+     "  network detach NETWORK\n"
+     "                    take it out again (its netvrf.vrf label is not applied again)\n"},
+    {"reload", nullptr,
+     "  reload            make netvrfd read its configuration file again (as SIGHUP does)\n"},
+    {"monitor", nullptr, "  monitor           print changes as they happen, until interrupted\n"},
+};
+
+void usage(FILE* out) {
+  std::string text = "Usage: netvrfctl [--json] COMMAND [ARGS]\nCommands:\n";
+  for (const auto& v : kVerbs) text += v.usage;
+  text +=
+      "Options:\n"
+      "  --json            machine-readable output (stable field names)\n"
+      "  -h, --help        this text; COMMAND --help: that command's\n";
+  std::fputs(text.c_str(), out);
 }
 
-// Aligned columns, as `ip -br` and `networkctl list` print them.
-void printTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> width;
-  for (const auto& r : rows)
-    for (size_t i = 0; i < r.size(); ++i) {
-      if (width.size() <= i) width.push_back(0);
-      width[i] = std::max(width[i], r[i].size());
-    }
-  for (const auto& r : rows) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i)
-      line += r[i] + (i + 1 < r.size() ? std::string(width[i] - r[i].size() + 2, ' ') : "");
-    std::cout << line << "\n";
-  }
-}
-
-std::string orDash(const std::string& s) {
-  return s.empty() ? "-" : s;
-}
-
-int list(Client& c) {
-  json all = containersJson(c);
-  if (c.json) {
-    std::cout << all.dump() << "\n";
+int run(Client& client, sdbus::IConnection& bus, const std::string& verb, const Args& args) {
+  if (verb == "describe" && args.empty()) {
+    std::cout << client.Describe() << "\n";
     return 0;
   }
-  std::vector<std::vector<std::string>> rows{
-      {"NAME", "ID", "RUNTIME", "NETNS", "PID", "STATE", "VRF", "HOST VRF"}};
-  for (const auto& x : all)
-    rows.push_back({x["name"], x["id"].get<std::string>().substr(0, 12), x["runtime"],
-                    orDash(x["netns"]), std::to_string(x["pid"].get<uint32_t>()), x["state"],
-                    orDash(x["vrf"]), orDash(x["host_vrf"])});
-  printTable(rows);
-  return 0;
-}
-
-int status(Client& c, const std::string& which) {
-  json match = json::array();
-  for (const auto& x : containersJson(c)) {
-    if (x["name"] == which) {
-      match = json::array({x});
-      break;
-    }
-    if (x["id"].get<std::string>().rfind(which, 0) == 0) match.push_back(x);
-  }
-  if (match.size() != 1) {
-    std::fprintf(stderr, "netvrfctl: %s: %s\n",
-                 match.empty() ? "org.netvrf1.Error.NoSuchContainer"
-                               : "org.netvrf1.Error.AmbiguousContainer",
-                 (match.empty() ? "no container " + which
-                                : "'" + which + "' matches " + std::to_string(match.size()) +
-                                      " containers; give more of the id")
-                     .c_str());
-    return 1;
-  }
-  const json& x = match[0];
-  if (c.json) {
-    std::cout << x.dump() << "\n";
+  if (verb == "reload" && args.empty()) {
+    auto restart = client.Reload();
+    if (client.json)
+      std::cout << json{{"needs_restart", restart}} << "\n";
+    else
+      std::cout << "reloaded"
+                << (restart.empty() ? "" : "; takes a restart: " + joined(restart)) << "\n";
     return 0;
   }
-  printTable({{"Name:", x["name"]},
-              {"Id:", x["id"]},
-              {"Runtime:", x["runtime"]},
-              {"State:", x["state"]},
-              {"Netns:", orDash(x["netns"])},
-              {"PID:", std::to_string(x["pid"].get<uint32_t>())},
-              {"VRF:", orDash(x["vrf"])},
-              {"Host VRF:", orDash(x["host_vrf"])}});
-  return 0;
-}
-
-// attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict]
-int attach(Client& c, const std::vector<std::string>& args) {
-  std::string container, vrf;
-  std::map<std::string, sdbus::Variant> options;
-  std::vector<std::string> interfaces;
-  for (size_t i = 1; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    bool hasValue = i + 1 < args.size();
-    if (a == "--vrf" && hasValue) {
-      vrf = args[++i];
-    } else if (a == "--table" && hasValue) {
-      const std::string& t = args[++i];
-      char* end = nullptr;
-      unsigned long long n = std::strtoull(t.c_str(), &end, 10);
-      if (t.empty() || *end || n > UINT32_MAX) {
-        std::fprintf(stderr, "netvrfctl: --table: '%s' is not a table number\n", t.c_str());
-        return 2;
-      }
-      options["table"] = sdbus::Variant(uint32_t(n));
-    } else if (a == "--interface" && hasValue) {
-      interfaces.push_back(args[++i]);
-    } else if (a == "--strict") {
-      options["strict"] = sdbus::Variant(true);
-    } else if (a.rfind("--", 0) != 0 && container.empty()) {
-      container = a;
-    } else {
-      std::fprintf(stderr, "netvrfctl: attach: unexpected '%s' (see --help)\n", a.c_str());
-      return 2;
-    }
+  if (verb == "monitor" && args.empty()) {
+    client.Describe();  // fails now, not silently later, when netvrfd is not there
+    bus.enterEventLoop();
+    return 0;
   }
-  if (container.empty() || vrf.empty()) {
-    std::fprintf(stderr, "netvrfctl: attach: needs CONTAINER and --vrf NAME (see --help)\n");
-    return 2;
-  }
-  if (!interfaces.empty()) options["interfaces"] = sdbus::Variant(interfaces);
-  auto [ifs, table] = c.AttachContainer(container, vrf, options);
-  if (c.json) {
-    std::cout << json{{"container", container}, {"vrf", vrf}, {"table", table}, {"interfaces", ifs}}
-              << "\n";
-  } else {
-    std::string list;
-    for (const auto& i : ifs) list += (list.empty() ? "" : ", ") + i;
-    std::cout << container << ": in VRF " << vrf << " (table " << table << ")"
-              << (list.empty() ? "" : ": " + list) << "\n";
-  }
-  return 0;
-}
-
-// detach CONTAINER [--vrf NAME]
-int detach(Client& c, const std::vector<std::string>& args) {
-  std::string container, vrf;
-  for (size_t i = 1; i < args.size(); ++i) {
-    if (args[i] == "--vrf" && i + 1 < args.size())
-      vrf = args[++i];
-    else if (args[i].rfind("--", 0) != 0 && container.empty())
-      container = args[i];
-    else {
-      std::fprintf(stderr, "netvrfctl: detach: unexpected '%s' (see --help)\n", args[i].c_str());
-      return 2;
-    }
-  }
-  if (container.empty()) {
-    std::fprintf(stderr, "netvrfctl: detach: needs CONTAINER (see --help)\n");
-    return 2;
-  }
-  auto vrfs = c.DetachContainer(container, vrf);
-  if (c.json) {
-    std::cout << json{{"container", container}, {"vrfs", vrfs}} << "\n";
-  } else if (vrfs.empty()) {
-    std::cout << container << ": not in a VRF; nothing to do\n";
-  } else {
-    std::string list;
-    for (const auto& v : vrfs) list += (list.empty() ? "" : ", ") + v;
-    std::cout << container << ": detached from " << list << "\n";
-  }
-  return 0;
+  for (const auto& v : kVerbs)
+    if (verb == v.name && v.run) return v.run(client, args);
+  throw UsageError("unknown command or wrong arguments");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  bool asJson = false;
-  std::vector<std::string> rest;
-  for (const auto& a : args) {
+  bool asJson = false, help = false;
+  Args rest;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
     if (a == "--json")
       asJson = true;
-    else if (a == "-h" || a == "--help") {
-      std::cout << kUsage;
-      return 0;
-    } else
+    else if (a == "-h" || a == "--help")
+      help = true;
+    else
       rest.push_back(a);
   }
-  if (rest.empty()) {
-    std::cerr << kUsage;
-    return 2;
+  if (help || rest.empty()) {
+    for (const auto& v : kVerbs)
+      if (!rest.empty() && rest[0] == v.name) {
+        std::printf("Usage: netvrfctl [--json]\n%s", v.usage);
+        return 0;
+      }
+    usage(help ? stdout : stderr);
+    return help ? 0 : 2;
   }
-  const std::string& verb = rest[0];
+  std::string verb = rest[0];
+  rest.erase(rest.begin());
   try {
     auto bus = sdbus::createSystemBusConnection();
     Client client(*bus);
     client.json = asJson;
-    if (verb == "list" && rest.size() == 1) return list(client);
-    if (verb == "status" && rest.size() == 2) return status(client, rest[1]);
-    if (verb == "attach") return attach(client, rest);
-    if (verb == "detach") return detach(client, rest);
-    if (verb == "describe" && rest.size() == 1) {
-      std::cout << client.Describe() << "\n";
-      return 0;
-    }
-    if (verb == "monitor" && rest.size() == 1) {
-      client.Describe();  // fails now, not silently later, when netvrfd is not there
-      bus->enterEventLoop();
-      return 0;
-    }
-    std::fprintf(stderr, "netvrfctl: unknown command or wrong arguments: %s (see --help)\n",
+    return run(client, *bus, verb, rest);
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "netvrfctl: %s: %s (see netvrfctl %s --help)\n", verb.c_str(), e.what(),
                  verb.c_str());
     return 2;
   } catch (const sdbus::Error& e) {

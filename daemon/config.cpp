@@ -107,6 +107,14 @@ Config parseConfig(std::string_view text, std::string_view origin) {
                                     const std::string& kk) { c.docker.socket = r.str(x, kk); }},
                  });
            }},
+          {"api",
+           [&](const json& v, const std::string& k) {
+             r.object(v, k,
+                      {
+                          {"group", [&](const json& x,
+                                        const std::string& kk) { c.api.group = r.str(x, kk); }},
+                      });
+           }},
           {"vrf",
            [&](const json& v, const std::string& k) {
              r.object(
@@ -153,6 +161,27 @@ Config loadConfig(const std::optional<std::string>& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return parseConfig(ss.str(), file);
+}
+
+std::vector<std::string> applyReload(Config& live, const Config& fresh) {
+  live.logLevel = fresh.logLevel;
+  live.nameTemplate = fresh.nameTemplate;
+  live.fallbackTemplate = fresh.fallbackTemplate;
+  live.cleanupOnExit = fresh.cleanupOnExit;
+  live.api = fresh.api;
+  std::vector<std::string> restart;
+  auto check = [&](const char* key, const auto& a, const auto& b) {
+    if (a != b) restart.emplace_back(key);
+  };
+  check("netns_dir", live.netnsDir, fresh.netnsDir);
+  check("state_dir", live.stateDir, fresh.stateDir);
+  check("docker.enabled", live.docker.enabled, fresh.docker.enabled);
+  check("docker.socket", live.docker.socket, fresh.docker.socket);
+  check("vrf.table_file", live.vrf.tableFile, fresh.vrf.tableFile);
+  check("vrf.rt_tables_file", live.vrf.rtTablesFile, fresh.vrf.rtTablesFile);
+  check("vrf.table_first", live.vrf.tableFirst, fresh.vrf.tableFirst);
+  check("vrf.table_last", live.vrf.tableLast, fresh.vrf.tableLast);
+  return restart;
 }
 
 }  // namespace netvrf

@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace netvrf {
 
@@ -28,6 +29,12 @@ struct VrfConfig {
   uint32_t tableLast = 1999;
 };
 
+struct ApiConfig {
+  // Members of this group may call the D-Bus methods that change something, as root may;
+  // empty: root only.
+  std::string group;
+};
+
 // Every field has a default, so netvrfd runs without a configuration file.
 struct Config {
   std::string netnsDir = "/var/run/netns";  // where iproute2 looks for named namespaces
@@ -39,12 +46,18 @@ struct Config {
   std::string logLevel = "info";
   DockerConfig docker;
   VrfConfig vrf;
+  ApiConfig api;
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/netvrf/netvrfd.json";
 
 // Parses a JSON document; `origin` (a path) prefixes every error message.
 Config parseConfig(std::string_view text, std::string_view origin);
+
+// A reload (SIGHUP, Reload()): copies into `live` what a running netvrfd can change (log_level,
+// name_template, fallback_template, cleanup_on_exit, api.group) and returns the keys that differ
+// in `fresh` but take effect only after a restart.
+std::vector<std::string> applyReload(Config& live, const Config& fresh);
 
 // Reads `path`; without one, reads kDefaultConfigPath if it exists, else returns the defaults.
 Config loadConfig(const std::optional<std::string>& path);

@@ -223,12 +223,30 @@ void Manager::detachHostLeg(Container& c) {
 }
 
 void Manager::handleAttached(AttachOutcome o) {
+  if (o.hostVrfs && *o.hostVrfs != hostVrfs_) {
+    hostVrfs_ = *o.hostVrfs;
+    if (onVrfsChanged) onVrfsChanged(hostVrfs_);
+  }
   if (auto r = replies_.find(o.ticket); o.ticket && r != replies_.end()) {
     Reply reply = std::move(r->second);
     replies_.erase(r);
     AttachOutcome copy = o;  // the state is updated below first, then the caller answered
     handleAttached(std::move(o));
     reply(copy);
+    return;
+  }
+  if (o.kind == AttachOutcome::Kind::ListVrfs) return;
+  if (o.kind == AttachOutcome::Kind::CreateVrf || o.kind == AttachOutcome::Kind::DeleteVrf) {
+    bool create = o.kind == AttachOutcome::Kind::CreateVrf;
+    if (!o.error.empty())
+      log::warning("VRF " + o.vrf + ": cannot " + (create ? "create" : "delete") + " it: " +
+                       o.error,
+                   {{"VRF", o.vrf}});
+    else
+      log::info(create ? "VRF " + o.vrf + " (table " + std::to_string(o.vrfAdded->table) +
+                             ") is there, as asked over D-Bus"
+                       : "deleted VRF " + o.vrf + ", as asked over D-Bus",
+                {{"VRF", o.vrf}});
     return;
   }
   if (o.key.rfind("net:", 0) == 0) {
@@ -259,6 +277,8 @@ void Manager::handleAttached(AttachOutcome o) {
     if (!o.detachResult->vrfs.empty()) {
       c.attach = AttachState::None;
       c.vrf.clear();
+      c.table = 0;
+      c.interfaces.clear();
       std::string vrfs;
       for (const auto& v : o.detachResult->vrfs) vrfs += (vrfs.empty() ? "" : ", ") + v;
       log::info(describe(c.info) + ": detached from VRF " + vrfs, fields);
@@ -277,7 +297,11 @@ void Manager::handleAttached(AttachOutcome o) {
     return;
   }
   state = AttachState::Attached;
-  if (!host) c.vrf = o.vrf;
+  if (!host) {
+    c.vrf = o.vrf;
+    c.table = o.result->vrf.table;
+    c.interfaces = o.result->interfaces;
+  }
   containerChanged(c);
   if (host) {
     std::string routes;
@@ -379,6 +403,8 @@ void Manager::unregister(Container& c, const std::string& why) {
   c.state = BindingState::Failed;
   c.attach = AttachState::None;
   c.vrf.clear();
+  c.table = 0;
+  c.interfaces.clear();
   if (onContainerChanged) {
     ContainerView v = viewOf(c);
     v.state = "unregistered";
@@ -396,7 +422,15 @@ void Manager::onProcessExit(const std::string& key) {
   auto it = containers_.find(key);
   if (it == containers_.end()) return;
   unregister(it->second, describe(it->second.info) + " exited");
-  containers_.erase(it);
+  forget(it);
+}
+
+std::map<std::string, Manager::Container>::iterator Manager::forget(
+    std::map<std::string, Container>::iterator it) {
+  std::string key = it->first;
+  it = containers_.erase(it);
+  if (onContainerGone) onContainerGone(key);
+  return it;
 }
 
 void Manager::onStopped(const std::string& key) {
@@ -406,7 +440,7 @@ void Manager::onStopped(const std::string& key) {
   // A late or replayed die: the process we hold is the truth, and it still runs.
   if (c.state == BindingState::Registered && !processExited(c.pin.pidfd.get())) return;
   unregister(c, describe(c.info) + " stopped");
-  containers_.erase(it);
+  forget(it);
 }
 
 void Manager::onRuntimeList(RuntimeSynced s) {
@@ -421,7 +455,7 @@ void Manager::onRuntimeList(RuntimeSynced s) {
                 (c.state != BindingState::Registered || processExited(c.pin.pidfd.get()));
     if (gone) {
       unregister(c, describe(c.info) + " no longer runs");
-      it = containers_.erase(it);
+      it = forget(it);
     } else {
       ++it;
     }

@@ -42,9 +42,12 @@ struct ContainerView {
   std::string id;
   std::string name;
   std::string entry;  // the netns entry's name; empty when not registered
+  std::string netnsPath;  // its path
   uint32_t pid = 0;
   std::string state;    // toString(BindingState)
   std::string vrf;      // the VRF inside its namespace, once attached
+  uint32_t table = 0;   // its table
+  std::vector<std::string> interfaces;  // enslaved to it
   std::string attach;   // toString(AttachState) of that VRF
   std::string hostVrf;  // the host VRF of its veth leg, once attached
 };
@@ -78,6 +81,7 @@ class Manager {
   std::string summary() const;  // one line for STATUS=
 
   std::vector<ContainerView> containers() const;
+  std::optional<ContainerView> container(const std::string& key) const;
 
   // For the API. A registered container by name or id prefix, as the docker CLI takes them;
   // otherwise the D-Bus error name and message saying why not.
@@ -90,10 +94,46 @@ class Manager {
   // Attach or detach on the attach worker; `reply` gets the outcome, on the loop thread.
   using Reply = std::function<void(const AttachOutcome&)>;
   void requestAttach(const std::string& key, InsideRequest req, Reply reply);
+  // The host leg: throws VrfError when the container has a leg into another host VRF.
+  void requestAttachHost(const std::string& key, HostSideRequest req, Reply reply);
+  // Detaching from `vrf` (every VRF when empty) includes the host leg into it.
   void requestDetach(const std::string& key, const std::string& vrf, Reply reply);
   std::string describeJson() const;  // the whole state, for Describe()
+
+  // A runtime's bridge network as the API shows it.
+  struct NetworkView {
+    std::string runtime, id, name, bridge;
+    std::string vrf;  // the host VRF its bridge is in; empty when none
+  };
+  std::vector<NetworkView> networks() const;
+  Found findNetwork(const std::string& which) const;  // by name or id prefix
+  // Its bridge into host VRF `vrf` / out of its VRF. Throw VrfError when that cannot be asked
+  // now (an attach under way, already in another VRF).
+  void requestNetworkAttach(const std::string& key, const std::string& vrf,
+                            std::optional<uint64_t> table, Reply reply);
+  void requestNetworkDetach(const std::string& key, Reply reply);
   // After a container's state changed (registration or attachment).
   std::function<void(const ContainerView&)> onContainerChanged;
+  std::function<void(const std::string& key)> onContainerGone;  // no longer followed at all
+
+  // The host's VRFs as last seen by the attach worker (after each of its jobs).
+  const std::vector<HostVrf>& hostVrfs() const { return hostVrfs_; }
+  std::function<void(const std::vector<HostVrf>&)> onVrfsChanged;
+  // ListVrfs (refresh only), CreateVrf or DeleteVrf on the host, on the attach worker.
+  void requestVrf(AttachJob::Kind kind, const std::string& vrf, std::optional<uint64_t> table,
+                  Reply reply);
+
+  // Plain processes (runtime "process"): `name` becomes the netns entry of PID `pid`'s
+  // namespace until the process exits or UnregisterNamespace. Errors as in Found.
+  Found registerProcess(const std::string& name, pid_t pid);
+  Found unregisterProcess(const std::string& name);
+  struct NamespaceView {
+    std::string name;
+    std::string runtime;  // empty: not netvrfd's entry
+    std::string owner;    // the container's name (or the process's entry name)
+    uint32_t pid = 0;
+  };
+  std::vector<NamespaceView> namespaces() const;  // every entry in the netns directory
 
  private:
   struct Container {
@@ -104,6 +144,8 @@ class Manager {
     EventLoop::Source exitWatch;
     AttachState attach = AttachState::None;      // netvrf.vrf
     std::string vrf;                             // while Attached
+    uint32_t table = 0;                          // while Attached
+    std::vector<std::string> interfaces;         // while Attached
     AttachState hostAttach = AttachState::None;  // netvrf.host_vrf
     std::optional<HostSideRequest> hostLeg;      // while Pending or Attached
   };
@@ -112,13 +154,15 @@ class Manager {
   struct Network {
     NetworkInfo info;
     AttachState attach = AttachState::None;
-    std::string vrf;  // asked for (Pending) or in (Attached)
+    std::string vrf;          // asked for (Pending) or in (Attached)
+    bool heldOff = false;     // detached by hand: its label is not applied again
   };
 
   void onNetwork(NetworkInfo info);
   void onNetworkGone(const std::string& key);
   void onNetworksSynced(NetworksSynced s);
   void networkAttached(AttachOutcome o);
+  void submitNetworkAttach(const std::string& key, Network& n, InsideRequest req, Reply reply);
 
   void onRunning(ContainerRunning r);
   void onStopped(const std::string& key);
@@ -130,6 +174,8 @@ class Manager {
   // Tries to claim `entry` for `c`; false when it is taken.
   bool claim(Container& c, const std::string& entry, PinnedNetns& pin);
   void unregister(Container& c, const std::string& why);
+  // Stops following a container (after unregister); returns the next one.
+  std::map<std::string, Container>::iterator forget(std::map<std::string, Container>::iterator it);
   void setState(Container& c, BindingState state, const std::string& detail);
   void watchExit(const std::string& key, Container& c);
   std::vector<std::string> candidateNames(const ContainerInfo& info) const;
@@ -140,7 +186,7 @@ class Manager {
   void submitWithReply(AttachJob job, Reply reply);
   void changed();
   void containerChanged(const Container& c);
-  static ContainerView viewOf(const Container& c);
+  ContainerView viewOf(const Container& c) const;
 
   EventLoop& loop_;
   NetnsDir& netnsDir_;
@@ -154,6 +200,7 @@ class Manager {
   std::map<std::string, bool> runtimeUp_;
   bool synced_ = false;
   std::function<void(AttachJob)> submitAttach_;
+  std::vector<HostVrf> hostVrfs_;
   std::map<uint64_t, Reply> replies_;  // API calls waiting for a job, by ticket
   uint64_t nextTicket_ = 1;
 };

@@ -25,6 +25,7 @@ inline std::string describe(const NetworkInfo& n) {
 }
 
 inline std::string describe(const ContainerInfo& i) {
+  if (i.runtime == "process") return "namespace " + i.name + " (of a process)";
   return "container " + i.name + " (" + i.runtime + " " + i.id.substr(0, 12) + ")";
 }
 

@@ -26,18 +26,79 @@ void Manager::onNetwork(NetworkInfo info) {
     log::warning(describe(n.info) + ": not attached: " + e.what(), {{"NETWORK", n.info.name}});
     return;
   }
-  if (!req) return;
+  if (!req || n.heldOff) return;
+  log::info(describe(n.info) + ": attaching its bridge to VRF " + req->vrf,
+            {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
+  submitNetworkAttach(key, n, std::move(*req), nullptr);
+}
+
+void Manager::submitNetworkAttach(const std::string& key, Network& n, InsideRequest req,
+                                  Reply reply) {
   // The bridge is on the host: so is the VRF. Host sockets stay as they are (strict).
-  req->interfaces = {n.info.bridge};
-  req->strict = true;
+  req.interfaces = {n.info.bridge};
+  req.strict = true;
   Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!host) throwErrno("open /proc/self/ns/net");
   n.attach = AttachState::Pending;
-  n.vrf = req->vrf;
-  log::info(describe(n.info) + ": attaching its bridge to VRF " + req->vrf,
-            {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
-  submitAttach_(makeJob(AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host),
-                        std::move(*req), {}));
+  n.vrf = req.vrf;
+  AttachJob job =
+      makeJob(AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host), std::move(req));
+  if (reply)
+    submitWithReply(std::move(job), std::move(reply));
+  else
+    submitAttach_(std::move(job));
+}
+
+std::vector<Manager::NetworkView> Manager::networks() const {
+  std::vector<NetworkView> out;
+  for (const auto& [key, n] : networks_)
+    out.push_back({n.info.runtime, n.info.id, n.info.name, n.info.bridge,
+                   n.attach == AttachState::Attached ? n.vrf : ""});
+  return out;
+}
+
+Manager::Found Manager::findNetwork(const std::string& which) const {
+  std::vector<std::string> byId;
+  std::string byName;
+  for (const auto& [key, n] : networks_) {
+    if (n.info.name == which) byName = key;
+    if (!which.empty() && n.info.id.rfind(which, 0) == 0) byId.push_back(key);
+  }
+  if (!byName.empty()) return {byName, "", ""};
+  if (byId.size() == 1) return {byId.front(), "", ""};
+  if (byId.size() > 1)
+    return {"", "org.netvrf1.Error.AmbiguousNetwork",
+            "'" + which + "' matches " + std::to_string(byId.size()) +
+                " networks; give more of the id"};
+  return {"", "org.netvrf1.Error.NoSuchNetwork", "no bridge network " + which};
+}
+
+void Manager::requestNetworkAttach(const std::string& key, const std::string& vrf,
+                                   std::optional<uint64_t> table, Reply reply) {
+  Network& n = networks_.at(key);
+  if (n.attach == AttachState::Pending)
+    throw VrfError(describe(n.info) + ": an attach to VRF " + n.vrf + " is under way");
+  if (n.attach == AttachState::Attached && n.vrf != vrf)
+    throw VrfError(describe(n.info) + " is in VRF " + n.vrf + "; detach it first");
+  n.heldOff = false;
+  InsideRequest req;
+  req.vrf = vrf;
+  req.table = table;
+  log::info(describe(n.info) + ": attaching its bridge to VRF " + vrf + " (asked over D-Bus)",
+            {{"NETWORK", n.info.name}, {"VRF", vrf}});
+  submitNetworkAttach(key, n, std::move(req), std::move(reply));
+}
+
+void Manager::requestNetworkDetach(const std::string& key, Reply reply) {
+  Network& n = networks_.at(key);
+  if (n.attach == AttachState::Pending)
+    throw VrfError(describe(n.info) + ": an attach to VRF " + n.vrf + " is under way");
+  n.heldOff = true;  // until netvrfd restarts or it is attached by hand again
+  InsideRequest req;
+  req.vrf = n.attach == AttachState::Attached ? n.vrf : "";
+  req.interfaces = {n.info.bridge};
+  submitWithReply(makeJob(AttachJob::Kind::Release, key, describe(n.info), 0, Fd(), std::move(req)),
+                  std::move(reply));
 }
 
 void Manager::onNetworkGone(const std::string& key) {
@@ -77,6 +138,18 @@ void Manager::networkAttached(AttachOutcome o) {
     return;
   }
   auto it = networks_.find(o.key);
+  if (it != networks_.end() && o.kind == AttachOutcome::Kind::Release) {
+    Network& n = it->second;
+    if (!o.error.empty()) {
+      log::warning(describe(n.info) + ": not detached: " + o.error, fields);
+      return;
+    }
+    n.attach = AttachState::None;
+    n.vrf.clear();
+    if (o.deleted) log::info(describe(n.info) + ": detached from VRF " + o.vrf, fields);
+    changed();
+    return;
+  }
   if (it == networks_.end()) {
     log::info("a network was removed before its attach to VRF " + o.vrf + " finished");
     return;

@@ -10,6 +10,7 @@
 
 #include "common/log.hpp"
 #include "config.hpp"
+#include "dbus/authorization.hpp"
 #include "dbus/bus_service.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/mailbox.hpp"
@@ -79,12 +80,24 @@ Options parseArgs(int argc, char** argv) {
   return o;
 }
 
+// The group api.group names, looked up now: a name without a group is a configuration error.
+std::optional<gid_t> apiGroupOf(const netvrf::Config& config,
+                                const std::optional<std::string>& path) {
+  try {
+    return netvrf::groupId(config.api.group);
+  } catch (const std::runtime_error& e) {
+    throw netvrf::ConfigError(path.value_or(netvrf::kDefaultConfigPath) + ": key 'api.group': " +
+                              e.what());
+  }
+}
+
 int run(const Options& opts) {
   using namespace netvrf;
   Config config = loadConfig(opts.configPath);
   log::init(opts.logTarget, opts.verbose ? LOG_DEBUG : log::parsePriority(config.logLevel));
 
-  EventLoop::blockSignals({SIGTERM, SIGINT});  // before any thread starts
+  std::optional<gid_t> adminGroup = apiGroupOf(config, opts.configPath);
+  EventLoop::blockSignals({SIGTERM, SIGINT, SIGHUP});  // before any thread starts
   EventLoop loop;
   NetnsDir netnsDir(config.netnsDir);
   netnsDir.prepare();
@@ -116,11 +129,16 @@ int run(const Options& opts) {
   std::unique_ptr<BusService> bus;
   try {
     bus = std::make_unique<BusService>(loop, manager);
+    bus->setAdminGroup(adminGroup);
     manager.onContainerChanged = [&](const ContainerView& v) { bus->containerChanged(v); };
+    manager.onContainerGone = [&](const std::string& key) { bus->containerGone(key); };
+    manager.onVrfsChanged = [&](const std::vector<HostVrf>& v) { bus->vrfsChanged(v); };
     log::info(std::string("D-Bus: serving ") + kObjectPath + " as " + kBusName);
   } catch (const sdbus::Error& e) {
     log::warning("D-Bus: no API (" + e.getMessage() + "); running without it");
   }
+
+  manager.requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt, [](const AttachOutcome&) {});
 
   std::vector<std::unique_ptr<RuntimeWatcher>> watchers;
   if (config.docker.enabled) {
@@ -144,6 +162,29 @@ int run(const Options& opts) {
     lastStatus = std::move(now);
     service::status(lastStatus);
   };
+  // A reload applies what can change while running; the rest waits for a restart.
+  auto reload = [&] {
+    Config fresh = loadConfig(opts.configPath);
+    std::optional<gid_t> group = apiGroupOf(fresh, opts.configPath);
+    std::vector<std::string> restart = applyReload(config, fresh);
+    log::init(opts.logTarget, opts.verbose ? LOG_DEBUG : log::parsePriority(config.logLevel));
+    if (bus) bus->setAdminGroup(group);
+    std::string later;
+    for (const auto& k : restart) later += (later.empty() ? "" : ", ") + k;
+    log::notice("reloaded the configuration" +
+                (later.empty() ? std::string() : "; takes a restart: " + later));
+    return restart;
+  };
+  if (bus) bus->onReload = reload;
+  auto sighup = loop.addSignal(SIGHUP, [&] {
+    service::reloading();
+    try {
+      reload();
+    } catch (const ConfigError& e) {
+      log::error(std::string("reload: ") + e.what() + "; the running configuration is kept");
+    }
+    service::ready(manager.summary());
+  });
   auto sigterm = loop.addSignal(SIGTERM, [&] { loop.exit(0); });
   auto sigint = loop.addSignal(SIGINT, [&] { loop.exit(0); });
   loop.enableWatchdog();

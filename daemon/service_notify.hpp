@@ -8,5 +8,6 @@ namespace netvrf::service {
 void ready(const std::string& status);
 void status(const std::string& status);
 void stopping();
+void reloading();  // then ready() when done
 
 }  // namespace netvrf::service

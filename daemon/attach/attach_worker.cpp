@@ -22,7 +22,16 @@ void AttachWorker::submit(AttachJob job) {
 }
 
 void AttachWorker::loop() {
-  while (auto job = jobs_.pop()) done_(runJob(*job));
+  while (auto job = jobs_.pop()) {
+    AttachOutcome out = runJob(*job);
+    try {
+      NlSocket host = connectRoute();  // this thread never leaves the host's namespace
+      out.hostVrfs = listHostVrfs(host.get());
+    } catch (const std::exception& e) {
+      log::debug(std::string("cannot list the host's VRFs: ") + e.what());
+    }
+    done_(std::move(out));
+  }
 }
 
 std::optional<uint64_t> AttachWorker::tableFor(nl_sock* sock, const std::string& vrf,
@@ -39,6 +48,35 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
   out.kind = job.kind;
   out.ticket = job.ticket;
   try {
+    if (job.kind == AttachJob::Kind::ListVrfs) return out;
+    if (job.kind == AttachJob::Kind::Release) {
+      if (job.request.vrf.empty()) return out;  // in no VRF: nothing to do
+      NlSocket host = connectRoute();
+      out.deleted = releaseFromHostVrf(host.get(), job.request.vrf, job.request.interfaces.at(0));
+      return out;
+    }
+    if (job.kind == AttachJob::Kind::CreateVrf || job.kind == AttachJob::Kind::DeleteVrf) {
+      NlSocket host = connectRoute();
+      if (job.kind == AttachJob::Kind::DeleteVrf) {
+        deleteHostVrf(host.get(), job.request.vrf);
+        return out;
+      }
+      if (auto e = ifnameError(job.request.vrf))
+        throw VrfError("VRF name '" + job.request.vrf + "': " + *e);
+      auto existing = Vrfs(host.get()).find(job.request.vrf);
+      bool stored = tables_.find(job.request.vrf).has_value();
+      auto table = tableFor(host.get(), job.request.vrf, job.request.table);
+      try {
+        out.vrfAdded = addHostVrf(host.get(), job.request.vrf,
+                                  table.value_or(existing ? existing->table : 0));
+      } catch (...) {
+        // A table handed out for a VRF that could not be made goes back (a kernel without
+        // VRF support must not leave the table files changed).
+        if (!existing && !stored && !job.request.table) tables_.release(job.request.vrf);
+        throw;
+      }
+      return out;
+    }
     if (job.kind == AttachJob::Kind::AttachHost || job.kind == AttachJob::Kind::DetachHost) {
       out.vrf = job.host.vrf;
       NlSocket host = connectRoute();  // this thread never leaves the host's namespace

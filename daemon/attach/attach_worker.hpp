@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "attach/host_side.hpp"
+#include "attach/host_vrfs.hpp"
 #include "attach/inside.hpp"
 #include "common/blocking_queue.hpp"
 #include "common/fd.hpp"
@@ -23,6 +24,10 @@ struct AttachJob {
     AttachHost,      // attachHostSide(host) between the host and `netns`
     DetachHost,      // detachHostSide(host): the container is gone
     DeleteIfUnused,  // delete VRF request.vrf in `netns` if netvrf made it and it is empty
+    ListVrfs,        // the host's VRFs (every outcome carries them; this job does nothing else)
+    CreateVrf,       // addHostVrf(request.vrf, request.table) on the host
+    DeleteVrf,       // deleteHostVrf(request.vrf) on the host
+    Release,         // releaseFromHostVrf(request.vrf, request.interfaces[0]): a network's bridge
   };
   Kind kind = Kind::Attach;
   std::string key;  // the manager's name for the container
@@ -42,8 +47,12 @@ struct AttachOutcome {
   Kind kind = Kind::Attach;
   std::optional<InsideResult> result;              // set on a successful attach
   std::optional<HostSideResult> hostResult;        // set on a successful AttachHost
-  bool deleted = false;                            // DeleteIfUnused deleted the VRF
+  bool deleted = false;  // DeleteIfUnused deleted the VRF; Release found the bridge in it
   std::optional<InsideDetachResult> detachResult;  // set on a successful Detach
+  std::optional<HostVrf> vrfAdded;                 // set on a successful CreateVrf
+  // The host's VRFs once the job is done, whatever it was (unset if they cannot be listed), so
+  // the manager's view follows every change netvrf makes.
+  std::optional<std::vector<HostVrf>> hostVrfs;
   uint64_t ticket = 0;                             // the job's, for an API call waiting on it
   std::string error;                               // one line, on failure
   VrfError::Kind errorKind = VrfError::Kind::Failed;

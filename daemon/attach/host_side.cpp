@@ -117,6 +117,7 @@ HostSideResult attachHostSide(nl_sock* host, int containerNetns, const HostSideR
     throw VrfError("interface " + req.hostIfname + " exists on the host and is not this pair");
 
   HostSideResult result;
+  result.hostIfname = req.hostIfname;
   result.created = !hostEnd;
   Steps steps(hook);
   try {

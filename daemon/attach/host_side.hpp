@@ -31,6 +31,7 @@ struct HostSideRequest {
 
 struct HostSideResult {
   VrfInfo vrf;
+  std::string hostIfname;  // the host end, in the VRF
   bool vrfCreated = false;
   bool created = false;  // false when the pair was there already (attach twice = once)
   std::vector<std::string> defaultRoutes;  // added in the container ("default via 203.0.113.1")

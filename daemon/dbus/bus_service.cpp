@@ -1,7 +1,12 @@
 #include "dbus/bus_service.hpp"
 
+#include "dbus/authorization.hpp"
+
 #include <poll.h>
 #include <sys/epoll.h>
+
+#include <limits>
+#include <set>
 
 namespace netvrf {
 namespace {
@@ -16,6 +21,10 @@ const char* errorNameFor(VrfError::Kind kind) {
       return "org.netvrf1.Error.NotSupported";
     case VrfError::Kind::TableInUse:
       return "org.netvrf1.Error.TableInUse";
+    case VrfError::Kind::NotFound:
+      return "org.netvrf1.Error.NoSuchVrf";
+    case VrfError::Kind::InUse:
+      return "org.netvrf1.Error.VrfInUse";
     case VrfError::Kind::Failed:
       break;
   }
@@ -37,6 +46,8 @@ BusService::BusService(std::unique_ptr<sdbus::IConnection> connection, EventLoop
   // are for replies we would be waiting for.
   io_ =
       loop.addIo(connection_->getEventLoopPollData().fd, EPOLLIN, [this](uint32_t) { dispatch(); });
+  for (const auto& v : manager_.containers()) containerChanged(v);  // adopted from a last run
+  vrfsChanged(manager_.hostVrfs());
   dispatch();
 }
 
@@ -45,8 +56,18 @@ BusService::~BusService() {
 }
 
 void BusService::dispatch() {
-  while (connection_->processPendingRequest()) {
+  // A handler that changes state makes the manager report it, and so emits signals, from within
+  // this loop; sd-bus refuses to be processed re-entrantly (EBUSY). The outer call flushes.
+  if (dispatching_) return;
+  dispatching_ = true;
+  try {
+    while (connection_->processPendingRequest()) {
+    }
+  } catch (...) {
+    dispatching_ = false;
+    throw;
   }
+  dispatching_ = false;
   auto poll = connection_->getEventLoopPollData();
   uint32_t events = EPOLLIN;
   if (poll.events & POLLOUT) events |= EPOLLOUT;
@@ -54,7 +75,32 @@ void BusService::dispatch() {
 }
 
 void BusService::containerChanged(const ContainerView& v) {
-  emitContainerChanged(v.runtime + "/" + v.id, v.name, v.state, v.vrf);
+  std::string key = v.runtime + "/" + v.id;
+  auto& object = containers_[key];
+  if (object)
+    object->update(v);
+  else
+    object = std::make_unique<ContainerObject>(*connection_, v);
+  emitContainerChanged(key, v.name, v.state, v.vrf);
+  dispatch();
+}
+
+void BusService::containerGone(const std::string& key) {
+  if (containers_.erase(key)) dispatch();
+}
+
+void BusService::vrfsChanged(const std::vector<HostVrf>& vrfs) {
+  std::map<std::string, const HostVrf*> now;
+  for (const auto& v : vrfs) now[v.name] = &v;
+  for (auto it = vrfs_.begin(); it != vrfs_.end();)
+    it = now.count(it->first) ? std::next(it) : vrfs_.erase(it);
+  for (const auto& [name, v] : now) {
+    auto& object = vrfs_[name];
+    if (object)
+      object->update(*v);
+    else
+      object = std::make_unique<VrfObject>(*connection_, *v);
+  }
   dispatch();
 }
 
@@ -73,12 +119,71 @@ std::string BusService::Describe() {
   return manager_.describeJson();
 }
 
-void BusService::requireRoot(const std::string& action) {
-  uid_t uid = getObject().getCurrentlyProcessedMessage()->getCredsUid();
-  if (uid != 0)
+void BusService::requireAuthorized(const std::string& action) {
+  const sdbus::Message* m = getObject().getCurrentlyProcessedMessage();
+  Caller caller{m->getCredsUid(), m->getCredsGid(), m->getCredsSupplementaryGids()};
+  if (!mayChange(caller, adminGroup_))
     throw sdbus::Error("org.freedesktop.DBus.Error.AccessDenied",
-                       action + " is for root only (caller uid " + std::to_string(uid) + ")");
+                       action + " is for root" + (adminGroup_ ? " and group api.group" : "") +
+                           " only (caller uid " + std::to_string(caller.uid) + ")");
 }
+
+namespace {
+
+// AttachContainer's options: inside (table, interfaces, strict) or, with "host", the leg.
+struct AttachOptions {
+  bool host = false;
+  InsideRequest inside;
+  HostSideRequest leg;
+};
+
+AttachOptions parseAttachOptions(const std::string& vrf,
+                                 const std::map<std::string, sdbus::Variant>& options) {
+  AttachOptions o;
+  o.inside.vrf = o.leg.vrf = vrf;
+  if (auto e = ifnameError(vrf)) throw sdbus::Error(kInvalid, "VRF '" + vrf + "': " + *e);
+  std::set<std::string> given;
+  for (const auto& [key, value] : options) {
+    given.insert(key);
+    try {
+      if (key == "table") {
+        uint32_t t = value.get<uint32_t>();
+        if (auto e = tableError(t)) throw sdbus::Error(kInvalid, *e);
+        o.inside.table = o.leg.table = t;
+      } else if (key == "interfaces") {
+        o.inside.interfaces = value.get<std::vector<std::string>>();
+        for (const auto& i : o.inside.interfaces)
+          if (auto e = ifnameError(i)) throw sdbus::Error(kInvalid, "'" + i + "': " + *e);
+      } else if (key == "strict") {
+        o.inside.strict = value.get<bool>();
+      } else if (key == "host") {
+        o.host = value.get<bool>();
+      } else if (key == "addresses") {
+        o.leg.addresses = value.get<std::vector<std::string>>();
+      } else if (key == "gateways") {
+        o.leg.gateways = value.get<std::vector<std::string>>();
+      } else {
+        throw sdbus::Error(kInvalid, "unknown option '" + key +
+                                         "' (known: table, interfaces, strict, host, addresses, "
+                                         "gateways)");
+      }
+    } catch (const sdbus::Error& e) {
+      if (e.getName() == kInvalid) throw;
+      throw sdbus::Error(kInvalid, "option '" + key + "' has the wrong type");
+    }
+  }
+  const char* insideOnly[] = {"interfaces", "strict"};
+  const char* hostOnly[] = {"addresses", "gateways"};
+  for (const char* k : o.host ? insideOnly : hostOnly)
+    if (given.count(k))
+      throw sdbus::Error(kInvalid, std::string("option '") + k + "' needs host " +
+                                       (o.host ? "false" : "true"));
+  if (o.host && o.leg.addresses.empty())
+    throw sdbus::Error(kInvalid, "a host leg needs 'addresses' (the container end's CIDRs)");
+  return o;
+}
+
+}  // namespace
 
 void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_t>&& result,
                                  std::string container, std::string vrf,
@@ -87,42 +192,27 @@ void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_
   auto reply =
       std::make_shared<sdbus::Result<std::vector<std::string>, uint32_t>>(std::move(result));
   try {
-    requireRoot("AttachContainer");
-    InsideRequest req;
-    req.vrf = vrf;
-    if (auto e = ifnameError(vrf)) throw sdbus::Error(kInvalid, "VRF '" + vrf + "': " + *e);
-    for (const auto& [key, value] : options) {
-      try {
-        if (key == "table") {
-          uint32_t t = value.get<uint32_t>();
-          if (auto e = tableError(t)) throw sdbus::Error(kInvalid, *e);
-          req.table = t;
-        } else if (key == "interfaces") {
-          req.interfaces = value.get<std::vector<std::string>>();
-          for (const auto& i : req.interfaces)
-            if (auto e = ifnameError(i)) throw sdbus::Error(kInvalid, "'" + i + "': " + *e);
-        } else if (key == "strict") {
-          req.strict = value.get<bool>();
-        } else {
-          throw sdbus::Error(kInvalid,
-                             "unknown option '" + key + "' (known: table, interfaces, strict)");
-        }
-      } catch (const sdbus::Error& e) {
-        if (e.getName() == kInvalid) throw;
-        throw sdbus::Error(kInvalid, "option '" + key + "' has the wrong type");
-      }
-    }
+    requireAuthorized("AttachContainer");
+    AttachOptions o = parseAttachOptions(vrf, options);
     auto found = manager_.findRegistered(container);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
-    manager_.requestAttach(found.key, std::move(req), [this, reply](const AttachOutcome& o) {
-      if (o.result)
-        reply->returnResults(o.result->interfaces, o.result->vrf.table);
+    auto done = [this, reply](const AttachOutcome& out) {
+      if (out.result)
+        reply->returnResults(out.result->interfaces, out.result->vrf.table);
+      else if (out.hostResult)
+        reply->returnResults({out.hostResult->hostIfname}, out.hostResult->vrf.table);
       else
-        reply->returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
+        reply->returnError(sdbus::Error(errorNameFor(out.errorKind), out.error));
       dispatch();
-    });
+    };
+    if (o.host)
+      manager_.requestAttachHost(found.key, std::move(o.leg), done);
+    else
+      manager_.requestAttach(found.key, std::move(o.inside), done);
   } catch (const sdbus::Error& e) {
     reply->returnError(e);
+  } catch (const VrfError& e) {
+    reply->returnError(sdbus::Error(errorNameFor(e.kind()), e.what()));
   } catch (const std::exception& e) {
     reply->returnError(sdbus::Error("org.netvrf1.Error.AttachFailed", e.what()));
   }
@@ -132,22 +222,195 @@ void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& resul
                                  std::string container, std::string vrf) {
   auto reply = std::make_shared<sdbus::Result<std::vector<std::string>>>(std::move(result));
   try {
-    requireRoot("DetachContainer");
+    requireAuthorized("DetachContainer");
     if (!vrf.empty())
       if (auto e = ifnameError(vrf)) throw sdbus::Error(kInvalid, "VRF '" + vrf + "': " + *e);
     auto found = manager_.findRegistered(container);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
-    manager_.requestDetach(found.key, vrf, [this, reply](const AttachOutcome& o) {
-      if (o.detachResult)
-        reply->returnResults(o.detachResult->vrfs);
-      else
+    std::string leg = manager_.container(found.key)->hostVrf;
+    if (!vrf.empty() && leg != vrf) leg.clear();
+    manager_.requestDetach(found.key, vrf, [this, reply, leg](const AttachOutcome& o) {
+      if (o.detachResult || (o.kind == AttachOutcome::Kind::DetachHost && o.error.empty())) {
+        std::vector<std::string> vrfs;
+        if (o.detachResult) vrfs = o.detachResult->vrfs;
+        if (!leg.empty()) vrfs.push_back(leg);
+        reply->returnResults(vrfs);
+      } else {
         reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
+      }
       dispatch();
     });
   } catch (const sdbus::Error& e) {
     reply->returnError(e);
   } catch (const std::exception& e) {
     reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", e.what()));
+  }
+}
+
+void BusService::ListVrfs(
+    sdbus::Result<std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, bool>>>&&
+        result) {
+  using Reply = sdbus::Result<
+      std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, bool>>>;
+  auto reply = std::make_shared<Reply>(std::move(result));
+  try {
+    manager_.requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt,
+                        [this, reply](const AttachOutcome& o) {
+                          if (!o.hostVrfs) {
+                            reply->returnError(
+                                sdbus::Error("org.netvrf1.Error.Failed",
+                                             "cannot list the host's VRFs: " + o.error));
+                          } else {
+                            std::vector<sdbus::Struct<std::string, uint32_t,
+                                                      std::vector<std::string>, bool>>
+                                out;
+                            for (const auto& v : manager_.hostVrfs())
+                              out.emplace_back(v.name, v.table, v.interfaces, v.owned);
+                            reply->returnResults(out);
+                          }
+                          dispatch();
+                        });
+  } catch (const std::exception& e) {
+    reply->returnError(sdbus::Error("org.netvrf1.Error.Failed", e.what()));
+  }
+}
+
+std::vector<sdbus::Struct<std::string, std::string, std::string, uint32_t>>
+BusService::ListNamespaces() {
+  std::vector<sdbus::Struct<std::string, std::string, std::string, uint32_t>> out;
+  try {
+    for (const auto& n : manager_.namespaces()) out.emplace_back(n.name, n.runtime, n.owner, n.pid);
+  } catch (const std::exception& e) {
+    throw sdbus::Error("org.netvrf1.Error.Failed", e.what());
+  }
+  return out;
+}
+
+std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>>
+BusService::ListNetworks() {
+  std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> out;
+  for (const auto& n : manager_.networks()) out.emplace_back(n.runtime, n.id, n.name, n.bridge, n.vrf);
+  return out;
+}
+
+void BusService::AttachNetwork(sdbus::Result<std::string, uint32_t>&& result, std::string network,
+                               std::string vrf, std::map<std::string, sdbus::Variant> options) {
+  auto reply = std::make_shared<sdbus::Result<std::string, uint32_t>>(std::move(result));
+  try {
+    requireAuthorized("AttachNetwork");
+    AttachOptions o = parseAttachOptions(vrf, options);
+    if (o.host || !o.inside.interfaces.empty() || o.inside.strict)
+      throw sdbus::Error(kInvalid, "a network takes only the option 'table'");
+    auto found = manager_.findNetwork(network);
+    if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
+    manager_.requestNetworkAttach(found.key, vrf, o.inside.table,
+                                  [this, reply](const AttachOutcome& out) {
+                                    if (out.result)
+                                      reply->returnResults(out.result->interfaces.at(0),
+                                                           out.result->vrf.table);
+                                    else
+                                      reply->returnError(
+                                          sdbus::Error(errorNameFor(out.errorKind), out.error));
+                                    dispatch();
+                                  });
+  } catch (const sdbus::Error& e) {
+    reply->returnError(e);
+  } catch (const VrfError& e) {
+    reply->returnError(sdbus::Error(errorNameFor(e.kind()), e.what()));
+  } catch (const std::exception& e) {
+    reply->returnError(sdbus::Error("org.netvrf1.Error.AttachFailed", e.what()));
+  }
+}
+
+void BusService::DetachNetwork(sdbus::Result<std::string>&& result, std::string network) {
+  auto reply = std::make_shared<sdbus::Result<std::string>>(std::move(result));
+  try {
+    requireAuthorized("DetachNetwork");
+    auto found = manager_.findNetwork(network);
+    if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
+    manager_.requestNetworkDetach(found.key, [this, reply](const AttachOutcome& o) {
+      if (o.error.empty())
+        reply->returnResults(o.deleted ? o.vrf : "");
+      else
+        reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
+      dispatch();
+    });
+  } catch (const sdbus::Error& e) {
+    reply->returnError(e);
+  } catch (const VrfError& e) {
+    reply->returnError(sdbus::Error(errorNameFor(e.kind()), e.what()));
+  } catch (const std::exception& e) {
+    reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", e.what()));
+  }
+}
+
+void BusService::CreateVrf(sdbus::Result<uint32_t>&& result, std::string name, uint32_t table) {
+  auto reply = std::make_shared<sdbus::Result<uint32_t>>(std::move(result));
+  try {
+    requireAuthorized("CreateVrf");
+    if (auto e = ifnameError(name)) throw sdbus::Error(kInvalid, "VRF '" + name + "': " + *e);
+    std::optional<uint64_t> wanted;
+    if (table) {
+      if (auto e = tableError(table)) throw sdbus::Error(kInvalid, *e);
+      wanted = table;
+    }
+    manager_.requestVrf(AttachJob::Kind::CreateVrf, name, wanted,
+                        [this, reply](const AttachOutcome& o) {
+                          if (o.vrfAdded)
+                            reply->returnResults(o.vrfAdded->table);
+                          else
+                            reply->returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
+                          dispatch();
+                        });
+  } catch (const sdbus::Error& e) {
+    reply->returnError(e);
+  } catch (const std::exception& e) {
+    reply->returnError(sdbus::Error("org.netvrf1.Error.Failed", e.what()));
+  }
+}
+
+void BusService::DeleteVrf(sdbus::Result<>&& result, std::string name) {
+  auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
+  try {
+    requireAuthorized("DeleteVrf");
+    if (auto e = ifnameError(name)) throw sdbus::Error(kInvalid, "VRF '" + name + "': " + *e);
+    manager_.requestVrf(AttachJob::Kind::DeleteVrf, name, std::nullopt,
+                        [this, reply](const AttachOutcome& o) {
+                          if (o.error.empty())
+                            reply->returnResults();
+                          else
+                            reply->returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
+                          dispatch();
+                        });
+  } catch (const sdbus::Error& e) {
+    reply->returnError(e);
+  } catch (const std::exception& e) {
+    reply->returnError(sdbus::Error("org.netvrf1.Error.Failed", e.what()));
+  }
+}
+
+std::string BusService::RegisterNamespace(const std::string& name, const uint32_t& pid) {
+  requireAuthorized("RegisterNamespace");
+  if (pid > uint32_t(std::numeric_limits<pid_t>::max()))
+    throw sdbus::Error(kInvalid, "PID " + std::to_string(pid) + " is not valid");
+  auto r = manager_.registerProcess(name, pid_t(pid));
+  if (r.key.empty()) throw sdbus::Error(r.errorName, r.error);
+  return manager_.container(r.key)->netnsPath;
+}
+
+void BusService::UnregisterNamespace(const std::string& name) {
+  requireAuthorized("UnregisterNamespace");
+  auto r = manager_.unregisterProcess(name);
+  if (r.key.empty()) throw sdbus::Error(r.errorName, r.error);
+}
+
+std::vector<std::string> BusService::Reload() {
+  requireAuthorized("Reload");
+  try {
+    return onReload ? onReload() : std::vector<std::string>{};
+  } catch (const ConfigError& e) {
+    throw sdbus::Error("org.netvrf1.Error.InvalidConfig",
+                       std::string(e.what()) + "; the running configuration is kept");
   }
 }
 

@@ -19,6 +19,8 @@ class VrfError : public std::runtime_error {
     Invalid,       // the request cannot be carried out as asked; nothing was changed
     NotSupported,  // the kernel lacks what it needs (CONFIG_NET_VRF)
     TableInUse,    // the table belongs to something else, or the VRF has another one
+    NotFound,      // no such VRF
+    InUse,         // the VRF still has interfaces
     Failed,        // a step failed half-way; what was done is rolled back
   };
   explicit VrfError(const std::string& what, Kind kind = Kind::Invalid)

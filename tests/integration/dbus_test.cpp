@@ -141,20 +141,22 @@ TEST_F(Dbus, ChangingAnythingIsForRootOnly) {
   ASSERT_TRUE(waitUntil([&] { return listed(bus).count(name); })) << d.log();
   Result attach = asNobody(bus, {netvrfctlPath(), "attach", name, "--vrf", "red"});
   EXPECT_EQ(attach.status, 1);
-  // sd-bus refuses it before netvrfd's own check (privileged methods need CAP_SYS_ADMIN);
-  // either way the answer is AccessDenied, in one line.
   EXPECT_EQ(attach.out,
-            "netvrfctl: org.freedesktop.DBus.Error.AccessDenied: Access to "
-            "org.netvrf1.Manager.AttachContainer() not permitted.\n");
+            "netvrfctl: org.freedesktop.DBus.Error.AccessDenied: AttachContainer is for root "
+            "only (caller uid 65534)\n");
   Result detach = asNobody(bus, {netvrfctlPath(), "detach", name});
   EXPECT_EQ(detach.out,
-            "netvrfctl: org.freedesktop.DBus.Error.AccessDenied: Access to "
-            "org.netvrf1.Manager.DetachContainer() not permitted.\n");
+            "netvrfctl: org.freedesktop.DBus.Error.AccessDenied: DetachContainer is for root "
+            "only (caller uid 65534)\n");
+  Result reload = asNobody(bus, {netvrfctlPath(), "reload"});
+  EXPECT_EQ(reload.out,
+            "netvrfctl: org.freedesktop.DBus.Error.AccessDenied: Reload is for root only (caller "
+            "uid 65534)\n");
   Result raw = asNobody(
       bus, {"busctl", "--system", "call", "org.netvrf1", "/org/netvrf1", "org.netvrf1.Manager",
             "AttachContainer", "ssa{sv}", name.c_str(), "red", "0"});
   EXPECT_NE(raw.status, 0);
-  EXPECT_NE(raw.out.find("Access denied"), std::string::npos) << raw.out;
+  EXPECT_NE(raw.out.find("Access denied"), std::string::npos) << raw.out;  // busctl's words
   EXPECT_EQ(masterOf(name), "");
   EXPECT_EQ(listed(bus)[name]["vrf"], "");
 }
@@ -182,7 +184,8 @@ TEST_F(Dbus, BadArgumentsGetSpecificErrorsAndChangeNothing) {
   EXPECT_EQ(error({"attach", name, "--vrf", "red", "--interface", "eth9"}),
             "netvrfctl: org.netvrf1.Error.InvalidArgument: no interface eth9 in this namespace\n");
   EXPECT_EQ(error({"attach", name, "--vrf", "red", "--table", "x"}),
-            "netvrfctl: --table: 'x' is not a table number\n");
+            "netvrfctl: attach: --table: 'x' is not a table number (see netvrfctl attach "
+            "--help)\n");
   Result wrongType = run({"env", bus.env(), "busctl", "--system", "call", "org.netvrf1",
                           "/org/netvrf1", "org.netvrf1.Manager", "AttachContainer", "ssa{sv}", name,
                           "red", "1", "table", "s", "1001"});
@@ -215,6 +218,50 @@ TEST_F(Dbus, AttachWithoutVrfSupportIsNotSupportedAndChangesNothing) {
       "1001) failed: VRF red: this kernel has no VRF support (CONFIG_NET_VRF); rolled back\n");
   EXPECT_EQ(masterOf(name), "");
   EXPECT_EQ(run({"ip", "-n", name, "link", "show", "red"}).status, 1);
+}
+
+// The master of host interface `dev`; "" when it has none.
+std::string hostMaster(const std::string& dev) {
+  json l = json::parse(run({"ip", "-j", "link", "show", dev}).out, nullptr, false);
+  return l.is_array() && l.size() == 1 ? l[0].value("master", "") : "";
+}
+
+TEST_F(Dbus, NetworksAreListedAndBadNetworkRequestsChangeNothing) {
+  SystemBus bus;
+  Netvrfd d("", {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("net");
+  std::string bridge = docker_.createNetwork(name, {"--subnet", "203.0.113.80/28"});
+  json expected{{"runtime", "docker"}, {"name", name}, {"bridge", bridge}, {"vrf", ""}};
+  auto listedNetwork = [&] {
+    json all = json::parse(netvrfctl(bus, {"--json", "network", "list"}).out);
+    for (auto& n : all)
+      if (n["name"] == name) return n;
+    return json();
+  };
+  ASSERT_TRUE(waitUntil([&] { return !listedNetwork().is_null(); })) << d.log();
+  json n = listedNetwork();
+  n.erase("id");
+  EXPECT_EQ(n, expected);
+  Result table = netvrfctl(bus, {"network", "list"});
+  EXPECT_NE(table.out.find(bridge), std::string::npos) << table.out;
+
+  auto out = [&](std::vector<std::string> args) { return netvrfctl(bus, args).out; };
+  EXPECT_EQ(out({"network", "attach", "no-such-net", "--vrf", "nvblue"}),
+            "netvrfctl: org.netvrf1.Error.NoSuchNetwork: no bridge network no-such-net\n");
+  EXPECT_EQ(out({"network", "attach", name, "--vrf", "a/b"}),
+            "netvrfctl: org.netvrf1.Error.InvalidArgument: VRF 'a/b': the interface name contains "
+            "'/', ':', a space or a control character\n");
+  EXPECT_EQ(out({"network", "detach", name}), name + ": not in a VRF; nothing to do\n");
+  Result nobody = asNobody(bus, {netvrfctlPath(), "network", "attach", name, "--vrf", "nvblue"});
+  EXPECT_EQ(nobody.out.find("netvrfctl: org.freedesktop.DBus.Error.AccessDenied: "), 0u)
+      << nobody.out;
+  if (!kernelHasVrf()) {
+    Result r = netvrfctl(bus, {"network", "attach", name, "--vrf", "nvblue", "--table", "1001"});
+    EXPECT_EQ(r.out.find("netvrfctl: org.netvrf1.Error.NotSupported: "), 0u) << r.out;
+  }
+  EXPECT_EQ(hostMaster(bridge), "");
+  EXPECT_EQ(listedNetwork()["vrf"], "");
 }
 
 class DbusKernel : public Dbus {
@@ -255,6 +302,43 @@ TEST_F(DbusKernel, AttachAndDetachThroughNetvrfctl) {
   EXPECT_EQ(run({"ip", "-n", name, "link", "show", "red"}).status, 1);
   EXPECT_EQ(netvrfctl(bus, {"detach", name}).out, name + ": not in a VRF; nothing to do\n");
   EXPECT_EQ(listed(bus)[name]["vrf"], "");
+}
+
+TEST_F(DbusKernel, NetworkAttachAndDetachThroughNetvrfctl) {
+  SystemBus bus;
+  Netvrfd d("", {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("net");
+  std::string bridge = docker_.createNetwork(name, {"--subnet", "203.0.113.96/28"});
+  Result attached;
+  ASSERT_TRUE(waitUntil([&] {
+    attached = netvrfctl(bus, {"network", "attach", name, "--vrf", "nvblue"});
+    return attached.out.find("NoSuchNetwork") == std::string::npos;  // netvrfd has seen it
+  })) << attached.out;
+  EXPECT_EQ(attached.out, name + ": bridge " + bridge + " in VRF nvblue (table 1001)\n")
+      << d.log();
+  EXPECT_EQ(hostMaster(bridge), "nvblue");
+  Result vrfRoutes = run({"ip", "-j", "route", "show", "vrf", "nvblue"});
+  EXPECT_NE(vrfRoutes.out.find("203.0.113.96/28"), std::string::npos) << vrfRoutes.out;
+  Result listedNets = netvrfctl(bus, {"--json", "network", "list"});
+  EXPECT_NE(listedNets.out.find(R"("name":")" + name + R"(","runtime":"docker","vrf":"nvblue")"),
+            std::string::npos)
+      << listedNets.out;
+  Result other = netvrfctl(bus, {"network", "attach", name, "--vrf", "nvred"});
+  EXPECT_EQ(other.out.find("netvrfctl: org.netvrf1.Error.InvalidArgument: network " + name + " ("),
+            0u)
+      << other.out;
+  EXPECT_NE(other.out.find(", bridge " + bridge + ") is in VRF nvblue; detach it first\n"),
+            std::string::npos)
+      << other.out;
+  EXPECT_EQ(hostMaster(bridge), "nvblue");
+
+  EXPECT_EQ(netvrfctl(bus, {"network", "detach", name}).out, name + ": detached from nvblue\n");
+  EXPECT_EQ(hostMaster(bridge), "");
+  Result mainRoutes = run({"ip", "-j", "route", "show", "table", "main"});
+  EXPECT_NE(mainRoutes.out.find("203.0.113.96/28"), std::string::npos) << mainRoutes.out;
+  EXPECT_NE(run({"ip", "link", "show", "nvblue"}).status, 0);  // netvrfd made it; now empty
+  EXPECT_EQ(netvrfctl(bus, {"network", "detach", name}).out, name + ": not in a VRF; nothing to do\n");
 }
 
 }  // namespace

@@ -43,19 +43,8 @@ class DockerVrf : public ::testing::Test {
     return ss.str();
   }
 
-  // `docker network create ARGS... NAME`, removed again at the end of the test.
   std::string createNetwork(const std::string& name, std::vector<std::string> args) {
-    std::vector<std::string> argv{"network", "create"};
-    argv.insert(argv.end(), args.begin(), args.end());
-    argv.push_back(name);
-    Result r = docker_.cli(argv);
-    EXPECT_EQ(r.status, 0) << r.out;
-    networks_.push_back(name);
-    std::string id = r.out.substr(0, r.out.find('\n'));
-    return "br-" + id.substr(0, 12);
-  }
-  void TearDown() override {
-    for (const auto& n : networks_) docker_.cli({"network", "rm", n});
+    return docker_.createNetwork(name, args);
   }
   json hostLink(const std::string& dev) {
     Result r = run({"ip", "-j", "-d", "link", "show", dev});
@@ -63,7 +52,6 @@ class DockerVrf : public ::testing::Test {
   }
 
   Docker docker_;
-  std::vector<std::string> networks_;
 };
 
 class DockerVrfKernel : public DockerVrf {
@@ -218,7 +206,6 @@ TEST_F(DockerVrfKernel, LabelledNetworkHasItsBridgeInAHostVrfUntilItIsRemoved) {
 
   docker_.remove(ctr);
   ASSERT_EQ(docker_.cli({"network", "rm", name}).status, 0);
-  networks_.clear();
   EXPECT_TRUE(waitUntil([&] { return hostLink("blue").empty(); }, 20s)) << d.log();
   EXPECT_TRUE(logSays(d, "deleted VRF blue: its last network is gone")) << d.log();
 }

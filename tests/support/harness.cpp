@@ -155,6 +155,31 @@ bool kernelHasVrf() {
   return has;
 }
 
+NetnsProcess::NetnsProcess() {
+  Fd devnull(open("/dev/null", O_WRONLY | O_CLOEXEC));
+  pid_ = spawn({"unshare", "--net", "sleep", "3600"}, devnull.get());
+  auto own = nsIdentityOfPath("/proc/self/ns/net");
+  std::string path = "/proc/" + std::to_string(pid_) + "/ns/net";
+  if (!waitUntil([&] {
+        auto ns = nsIdentityOfPath(path);
+        return ns && *ns != *own;
+      })) {
+    kill();
+    throw std::runtime_error("unshare --net did not get a namespace of its own");
+  }
+}
+
+NetnsProcess::~NetnsProcess() {
+  kill();
+}
+
+void NetnsProcess::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 TempDir::TempDir() {
   char tmpl[] = "/tmp/netvrf-test-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
@@ -170,6 +195,17 @@ Docker::Docker() = default;
 
 Docker::~Docker() {
   for (const auto& name : started_) cli({"rm", "-f", name});
+  for (const auto& name : networks_) cli({"network", "rm", name});
+}
+
+std::string Docker::createNetwork(const std::string& name, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"network", "create"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(name);
+  Result r = cli(argv);
+  if (r.status != 0) throw std::runtime_error("docker network create " + name + ": " + r.out);
+  networks_.push_back(name);
+  return "br-" + r.out.substr(0, 12);
 }
 
 Result Docker::cli(std::vector<std::string> args) {

@@ -65,11 +65,13 @@ class TempDir {
 class Docker {
  public:
   Docker();
-  ~Docker();  // removes every container this object started
+  ~Docker();  // removes every container and network this object made
   // `docker run -d --name NAME ARGS... IMAGE [CMD...]`; returns the id.
   std::string runDetached(const std::string& name, const std::vector<std::string>& args = {},
                           const std::vector<std::string>& cmd = {});
   void remove(const std::string& name);
+  // `docker network create ARGS... NAME`; returns its bridge's name (br-ID12).
+  std::string createNetwork(const std::string& name, const std::vector<std::string>& args);
   Result cli(std::vector<std::string> args);
   std::string inspect(const std::string& name, const std::string& format);
   pid_t pid(const std::string& name);
@@ -80,6 +82,22 @@ class Docker {
 
  private:
   std::vector<std::string> started_;
+  std::vector<std::string> networks_;
+};
+
+// A plain process (`unshare -n sleep`) in a network namespace of its own, as a stand-in for
+// anything that is not a container; killed on destruction.
+class NetnsProcess {
+ public:
+  NetnsProcess();
+  ~NetnsProcess();
+  NetnsProcess(const NetnsProcess&) = delete;
+  NetnsProcess& operator=(const NetnsProcess&) = delete;
+  pid_t pid() const { return pid_; }
+  void kill();  // and reap it
+
+ private:
+  pid_t pid_ = -1;
 };
 
 // A private system bus: dbus-daemon with the project's own bus configuration and policy

@@ -1,0 +1,41 @@
+#include "dbus/container_object.hpp"
+
+#include "dbus/object_path.hpp"
+
+namespace netvrf {
+
+std::string ContainerObject::pathOf(const std::string& key) {
+  return objectPath("/org/netvrf1/container", key);
+}
+
+ContainerObject::ContainerObject(sdbus::IConnection& connection, const ContainerView& view)
+    : AdaptorInterfaces(connection, pathOf(view.runtime + "/" + view.id)), v_(view) {
+  registerAdaptor();
+  emitInterfacesAddedSignal(std::vector<std::string>{org::netvrf1::Container_adaptor::INTERFACE_NAME});
+}
+
+ContainerObject::~ContainerObject() {
+  emitInterfacesRemovedSignal(std::vector<std::string>{org::netvrf1::Container_adaptor::INTERFACE_NAME});
+  unregisterAdaptor();
+}
+
+void ContainerObject::update(const ContainerView& view) {
+  std::vector<std::string> changed;
+  auto check = [&](const char* name, auto ContainerView::*field) {
+    if (v_.*field != view.*field) changed.emplace_back(name);
+  };
+  check("Name", &ContainerView::name);
+  check("Netns", &ContainerView::entry);
+  check("NetnsPath", &ContainerView::netnsPath);
+  check("Pid", &ContainerView::pid);
+  check("State", &ContainerView::state);
+  check("Vrf", &ContainerView::vrf);
+  check("Table", &ContainerView::table);
+  check("Interfaces", &ContainerView::interfaces);
+  check("Attach", &ContainerView::attach);
+  check("HostVrf", &ContainerView::hostVrf);
+  v_ = view;
+  if (!changed.empty()) emitPropertiesChangedSignal(org::netvrf1::Container_adaptor::INTERFACE_NAME, changed);
+}
+
+}  // namespace netvrf

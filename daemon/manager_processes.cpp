@@ -1,0 +1,96 @@
+// The Manager's plain processes: a namespace registered by name for a PID over the API (what
+// `ip netns attach NAME PID` does, but removed when the process exits), and the netns listing.
+#include "common/error.hpp"
+#include "manager.hpp"
+#include "manager_detail.hpp"
+#include "netns/name.hpp"
+
+namespace netvrf {
+
+using namespace manager_detail;
+
+namespace {
+constexpr const char* kProcessRuntime = "process";
+}
+
+Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
+  if (auto e = netnsNameError(name))
+    return {"", "org.netvrf1.Error.InvalidName", "namespace name '" + name + "': " + *e};
+  if (pid <= 0)
+    return {"", "org.netvrf1.Error.InvalidArgument", "PID " + std::to_string(pid) + " is not valid"};
+  std::string key = keyOf(kProcessRuntime, name);
+  if (auto it = entries_.find(name); it != entries_.end())
+    return {"", "org.netvrf1.Error.NameTaken",
+            "namespace " + name + " is already registered, for " +
+                describe(containers_.at(it->second).info)};
+  PinnedNetns pin;
+  try {
+    pin = pinNetns(pid, std::nullopt);
+  } catch (const std::system_error& e) {
+    if (isErrno(e, ESRCH))
+      return {"", "org.netvrf1.Error.NoSuchProcess", "no process " + std::to_string(pid)};
+    return {"", "org.netvrf1.Error.Failed",
+            "process " + std::to_string(pid) + ": cannot open its namespace: " + e.what()};
+  }
+  if (pin.ns == hostNs_)
+    return {"", "org.netvrf1.Error.InvalidArgument",
+            "process " + std::to_string(pid) + " is in the host's namespace: nothing to register"};
+  Container c;
+  c.info = ContainerInfo{kProcessRuntime, name, name, {}, false, {}};
+  try {
+    if (!claim(c, name, pin))
+      return {"", "org.netvrf1.Error.NameTaken",
+              netnsDir_.pathOf(name) + " exists and netvrfd did not create it"};
+  } catch (const std::system_error& e) {
+    if (isErrno(e, ESRCH))
+      return {"", "org.netvrf1.Error.NoSuchProcess",
+              "process " + std::to_string(pid) + " exited"};
+    return {"", "org.netvrf1.Error.Failed",
+            "cannot register " + netnsDir_.pathOf(name) + ": " + e.what()};
+  }
+  Container& stored = containers_[key] = std::move(c);
+  watchExit(key, stored);
+  setState(stored, BindingState::Registered,
+           "registered as " + netnsDir_.pathOf(name) + " for PID " + std::to_string(pid) +
+               " (asked over D-Bus)");
+  changed();
+  return {key, "", ""};
+}
+
+Manager::Found Manager::unregisterProcess(const std::string& name) {
+  if (auto e = netnsNameError(name))
+    return {"", "org.netvrf1.Error.InvalidName", "namespace name '" + name + "': " + *e};
+  auto entry = entries_.find(name);
+  if (entry == entries_.end()) {
+    if (netnsDir_.probe(name).exists)
+      return {"", "org.netvrf1.Error.NotOwned",
+              netnsDir_.pathOf(name) + " was not created by netvrfd; left alone"};
+    return {"", "org.netvrf1.Error.NoSuchNamespace", "no namespace " + name};
+  }
+  std::string key = entry->second;
+  Container& c = containers_.at(key);
+  if (c.info.runtime != kProcessRuntime)
+    return {"", "org.netvrf1.Error.NotOwned",
+            "namespace " + name + " belongs to " + describe(c.info) +
+                "; it goes when the container stops"};
+  unregister(c, "asked over D-Bus");
+  forget(containers_.find(key));
+  return {key, "", ""};
+}
+
+std::vector<Manager::NamespaceView> Manager::namespaces() const {
+  std::vector<NamespaceView> out;
+  for (const auto& name : netnsDir_.list()) {
+    NamespaceView v{name, "", "", 0};
+    if (auto it = entries_.find(name); it != entries_.end()) {
+      const Container& c = containers_.at(it->second);
+      v.runtime = c.info.runtime;
+      v.owner = c.info.name;
+      v.pid = uint32_t(c.pin.pid);
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace netvrf
