@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
 namespace netvrf {
 namespace {
 
@@ -29,13 +34,24 @@ TEST(Config, EmptyObjectGivesDefaults) {
   EXPECT_EQ(c.vrf.tableLast, 1999u);
 }
 
+// Every key the parser knows, each set to something other than its default.
+constexpr const char* kEveryKey = R"({"netns_dir": "/tmp/ns", "state_dir": "/tmp/st",
+    "name_template": "ctr-{shortid}", "fallback_template": "", "cleanup_on_exit": true,
+    "log_level": "debug", "docker": {"enabled": false, "socket": "/run/d.sock"},
+    "vrf": {"table_file": "/tmp/t.json", "rt_tables_file": "/tmp/rt.conf",
+            "table_first": 5000, "table_last": 5100},
+    "api": {"group": "netvrf"}})";
+
+// The JSON pointer of every leaf ("/docker/enabled", "/netns_dir"...), to compare key sets.
+std::set<std::string> keysOf(const std::string& text) {
+  const nlohmann::json flat = nlohmann::json::parse(text).flatten();
+  std::set<std::string> keys;
+  for (const auto& [key, value] : flat.items()) keys.insert(key);
+  return keys;
+}
+
 TEST(Config, EveryKeyIsRead) {
-  Config c = parseConfig(R"({"netns_dir": "/tmp/ns", "state_dir": "/tmp/st",
-      "name_template": "ctr-{shortid}", "fallback_template": "", "cleanup_on_exit": true,
-      "log_level": "debug", "docker": {"enabled": false, "socket": "/run/d.sock"},
-      "vrf": {"table_file": "/tmp/t.json", "rt_tables_file": "/tmp/rt.conf",
-              "table_first": 5000, "table_last": 5100}})",
-                         "x");
+  Config c = parseConfig(kEveryKey, "x");
   EXPECT_EQ(c.netnsDir, "/tmp/ns");
   EXPECT_EQ(c.stateDir, "/tmp/st");
   EXPECT_EQ(c.nameTemplate, "ctr-{shortid}");
@@ -48,6 +64,33 @@ TEST(Config, EveryKeyIsRead) {
   EXPECT_EQ(c.vrf.rtTablesFile, "/tmp/rt.conf");
   EXPECT_EQ(c.vrf.tableFirst, 5000u);
   EXPECT_EQ(c.vrf.tableLast, 5100u);
+  EXPECT_EQ(c.api.group, "netvrf");
+}
+
+// conf/netvrfd.json is installed as /etc/netvrf/netvrfd.json: it shows every key (so an
+// administrator finds them all) at exactly its default (so installing it changes nothing).
+TEST(Config, ShippedFileSetsEveryKeyToItsDefault) {
+  const std::string path = NETVRF_SOURCE_DIR "/conf/netvrfd.json";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << path;
+  std::stringstream text;
+  text << in.rdbuf();
+  Config c = parseConfig(text.str(), path);
+  const Config d;
+  EXPECT_EQ(c.netnsDir, d.netnsDir);
+  EXPECT_EQ(c.stateDir, d.stateDir);
+  EXPECT_EQ(c.nameTemplate, d.nameTemplate);
+  EXPECT_EQ(c.fallbackTemplate, d.fallbackTemplate);
+  EXPECT_EQ(c.cleanupOnExit, d.cleanupOnExit);
+  EXPECT_EQ(c.logLevel, d.logLevel);
+  EXPECT_EQ(c.docker.enabled, d.docker.enabled);
+  EXPECT_EQ(c.docker.socket, d.docker.socket);
+  EXPECT_EQ(c.vrf.tableFile, d.vrf.tableFile);
+  EXPECT_EQ(c.vrf.rtTablesFile, d.vrf.rtTablesFile);
+  EXPECT_EQ(c.vrf.tableFirst, d.vrf.tableFirst);
+  EXPECT_EQ(c.vrf.tableLast, d.vrf.tableLast);
+  EXPECT_EQ(c.api.group, d.api.group);
+  EXPECT_EQ(keysOf(text.str()), keysOf(kEveryKey)) << "a key is missing from " << path;
 }
 
 TEST(Config, ErrorsNameTheFileAndTheKey) {
