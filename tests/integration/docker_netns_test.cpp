@@ -274,6 +274,7 @@ TEST_F(DockerNetns, KilledDaemonRecoversWithNoStaleAndNoMissingEntries) {
 
   // Churn: containers come and go while netvrfd is killed and comes back.
   std::atomic<bool> stop{false};
+  std::atomic<size_t> aliveCount{0};
   Docker churner;
   std::thread churn([&] {
     std::deque<std::string> alive;
@@ -285,9 +286,16 @@ TEST_F(DockerNetns, KilledDaemonRecoversWithNoStaleAndNoMissingEntries) {
         alive.push_back(churner.uniqueName("churn"));
         churner.runDetached(alive.back());
       }
+      aliveCount = alive.size();
     }
   });
-  std::this_thread::sleep_for(1500ms);
+  // Killed in the middle of it, with a few running (how fast that is depends on the machine's
+  // load, so not a fixed time: a slow dockerd once had started only one).
+  if (!waitUntil([&] { return aliveCount >= 4; }, 60s)) {
+    stop = true;
+    churn.join();
+    FAIL() << "the churn does not get going";
+  }
   d->signal(SIGKILL);
   d->wait();
   std::this_thread::sleep_for(1500ms);
