@@ -31,6 +31,12 @@ class Reader {
     return v.get<bool>();
   }
 
+  std::vector<std::string> strings(const json& v, const std::string& key) const {
+    if (!v.is_array()) fail(key, "must be a list of strings, not " + std::string(v.type_name()));
+    std::vector<std::string> out;
+    for (const auto& s : v) out.push_back(str(s, key));
+    return out;
+  }
   uint32_t table(const json& v, const std::string& key) const {
     if (!v.is_number_unsigned())
       fail(key, "must be a table number, not " + std::string(v.type_name()));
@@ -107,6 +113,25 @@ Config parseConfig(std::string_view text, std::string_view origin) {
                                     const std::string& kk) { c.docker.socket = r.str(x, kk); }},
                  });
            }},
+          {"containerd",
+           [&](const json& v, const std::string& k) {
+             r.object(
+                 v, k,
+                 {
+                     {"enabled",
+                      [&](const json& x, const std::string& kk) {
+                        c.containerd.enabled = r.boolean(x, kk);
+                      }},
+                     {"socket",
+                      [&](const json& x, const std::string& kk) {
+                        c.containerd.socket = r.str(x, kk);
+                      }},
+                     {"namespaces",
+                      [&](const json& x, const std::string& kk) {
+                        c.containerd.namespaces = r.strings(x, kk);
+                      }},
+                 });
+           }},
           {"api",
            [&](const json& v, const std::string& k) {
              r.object(v, k,
@@ -177,6 +202,9 @@ std::vector<std::string> applyReload(Config& live, const Config& fresh) {
   check("state_dir", live.stateDir, fresh.stateDir);
   check("docker.enabled", live.docker.enabled, fresh.docker.enabled);
   check("docker.socket", live.docker.socket, fresh.docker.socket);
+  check("containerd.enabled", live.containerd.enabled, fresh.containerd.enabled);
+  check("containerd.socket", live.containerd.socket, fresh.containerd.socket);
+  check("containerd.namespaces", live.containerd.namespaces, fresh.containerd.namespaces);
   check("vrf.table_file", live.vrf.tableFile, fresh.vrf.tableFile);
   check("vrf.rt_tables_file", live.vrf.rtTablesFile, fresh.vrf.rtTablesFile);
   check("vrf.table_first", live.vrf.tableFirst, fresh.vrf.tableFirst);

@@ -20,6 +20,14 @@ struct DockerConfig {
   std::string socket = "/var/run/docker.sock";
 };
 
+struct ContainerdConfig {
+  bool enabled = true;
+  std::string socket = "/run/containerd/containerd.sock";
+  // The containerd namespaces to follow; empty: all (moby, Docker's own, is skipped while
+  // the Docker watcher runs).
+  std::vector<std::string> namespaces;
+};
+
 struct VrfConfig {
   // Which table each VRF name got, so that VRF red keeps its table (persistent, not tmpfs).
   std::string tableFile = "/var/lib/netvrf/tables.json";
@@ -39,12 +47,13 @@ struct ApiConfig {
 struct Config {
   std::string netnsDir = "/var/run/netns";  // where iproute2 looks for named namespaces
   std::string stateDir = "/run/netvrf";     // ownership records; tmpfs, gone with the mounts
-  std::string nameTemplate = "{name}";      // {name}, {id}, {shortid}
+  std::string nameTemplate = "{name}";      // {name}, {id}, {shortid}, {ns}
   // Used when the preferred entry is taken by someone else; empty means skip the container.
   std::string fallbackTemplate = "{name}-{shortid}";
   bool cleanupOnExit = false;  // remove our entries when netvrfd stops
   std::string logLevel = "info";
   DockerConfig docker;
+  ContainerdConfig containerd;
   VrfConfig vrf;
   ApiConfig api;
 };

@@ -40,13 +40,19 @@ constexpr const char* kEveryKey = R"({"netns_dir": "/tmp/ns", "state_dir": "/tmp
     "log_level": "debug", "docker": {"enabled": false, "socket": "/run/d.sock"},
     "vrf": {"table_file": "/tmp/t.json", "rt_tables_file": "/tmp/rt.conf",
             "table_first": 5000, "table_last": 5100},
-    "api": {"group": "netvrf"}})";
+    "api": {"group": "netvrf"},
+    "containerd": {"enabled": false, "socket": "/run/c.sock", "namespaces": ["default", "k8s.io"]}})";
 
 // The JSON pointer of every leaf ("/docker/enabled", "/netns_dir"...), to compare key sets.
 std::set<std::string> keysOf(const std::string& text) {
   const nlohmann::json flat = nlohmann::json::parse(text).flatten();
   std::set<std::string> keys;
-  for (const auto& [key, value] : flat.items()) keys.insert(key);
+  for (const auto& [key, value] : flat.items()) {
+    // A list's items flatten to ".../0", ".../1"; the key is the list's own.
+    auto slash = key.rfind('/');
+    bool index = key.find_first_not_of("0123456789", slash + 1) == std::string::npos;
+    keys.insert(index ? key.substr(0, slash) : key);
+  }
   return keys;
 }
 
@@ -65,6 +71,9 @@ TEST(Config, EveryKeyIsRead) {
   EXPECT_EQ(c.vrf.tableFirst, 5000u);
   EXPECT_EQ(c.vrf.tableLast, 5100u);
   EXPECT_EQ(c.api.group, "netvrf");
+  EXPECT_FALSE(c.containerd.enabled);
+  EXPECT_EQ(c.containerd.socket, "/run/c.sock");
+  EXPECT_EQ(c.containerd.namespaces, (std::vector<std::string>{"default", "k8s.io"}));
 }
 
 // conf/netvrfd.json is installed as /etc/netvrf/netvrfd.json: it shows every key (so an
@@ -90,6 +99,9 @@ TEST(Config, ShippedFileSetsEveryKeyToItsDefault) {
   EXPECT_EQ(c.vrf.tableFirst, d.vrf.tableFirst);
   EXPECT_EQ(c.vrf.tableLast, d.vrf.tableLast);
   EXPECT_EQ(c.api.group, d.api.group);
+  EXPECT_EQ(c.containerd.enabled, d.containerd.enabled);
+  EXPECT_EQ(c.containerd.socket, d.containerd.socket);
+  EXPECT_EQ(c.containerd.namespaces, d.containerd.namespaces);
   EXPECT_EQ(keysOf(text.str()), keysOf(kEveryKey)) << "a key is missing from " << path;
 }
 
@@ -121,7 +133,7 @@ TEST(Config, ErrorsNameTheFileAndTheKey) {
 TEST(Config, TemplatesAreChecked) {
   EXPECT_EQ(errorOf(R"({"name_template": "{nmae}"})"),
             "/etc/netvrf/netvrfd.json: key 'name_template' has an unknown placeholder '{nmae}' "
-            "(known: {name}, {id}, {shortid})");
+            "(known: {name}, {id}, {shortid}, {ns})");
   EXPECT_EQ(errorOf(R"({"name_template": "fixed"})"),
             "/etc/netvrf/netvrfd.json: key 'name_template' must contain {name}, {id} or {shortid}");
   EXPECT_EQ(errorOf(R"({"fallback_template": "a/{name}"})"),

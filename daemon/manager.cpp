@@ -110,7 +110,7 @@ void Manager::handle(RuntimeEvent event) {
 }
 
 std::vector<std::string> Manager::candidateNames(const ContainerInfo& info) const {
-  TemplateValues v{info.name, info.id};
+  TemplateValues v{info.name, info.id, runtimeNamespace(info.runtime)};
   std::vector<std::string> names{expandTemplate(config_.nameTemplate, v)};
   if (!config_.fallbackTemplate.empty()) {
     auto fallback = expandTemplate(config_.fallbackTemplate, v);

@@ -15,6 +15,12 @@ inline std::string keyOf(const std::string& runtime, const std::string& id) {
   return runtime + "/" + id;
 }
 
+// "containerd:k8s.io" -> "k8s.io": a runtime with namespaces is named runtime:namespace.
+inline std::string_view runtimeNamespace(std::string_view runtime) {
+  auto colon = runtime.find(':');
+  return colon == std::string_view::npos ? std::string_view() : runtime.substr(colon + 1);
+}
+
 inline std::string networkKey(const std::string& runtime, const std::string& id) {
   return "net:" + runtime + "/" + id;
 }

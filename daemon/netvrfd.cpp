@@ -17,6 +17,7 @@
 #include "manager.hpp"
 #include "netns/netns_dir.hpp"
 #include "netns/ownership.hpp"
+#include "runtime/containerd/containerd_watcher.hpp"
 #include "runtime/docker/docker_watcher.hpp"
 #include "service_notify.hpp"
 
@@ -145,6 +146,12 @@ int run(const Options& opts) {
     manager.expectRuntime(docker::Watcher::kRuntime);
     watchers.push_back(std::make_unique<docker::Watcher>(
         config.docker, [&](RuntimeEvent e) { mailbox.post(std::move(e)); }));
+  }
+  if (config.containerd.enabled) {
+    manager.expectRuntime(ctrd::Watcher::kRuntime);
+    watchers.push_back(std::make_unique<ctrd::Watcher>(
+        config.containerd, config.docker.enabled,
+        [&](RuntimeEvent e) { mailbox.post(std::move(e)); }));
   }
 
   bool ready = false;

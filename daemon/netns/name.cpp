@@ -5,7 +5,7 @@
 namespace netvrf {
 namespace {
 
-constexpr std::string_view kPlaceholders[] = {"{name}", "{id}", "{shortid}"};
+constexpr std::string_view kPlaceholders[] = {"{name}", "{id}", "{shortid}", "{ns}"};
 
 }  // namespace
 
@@ -33,6 +33,9 @@ std::string expandTemplate(std::string_view tmpl, const TemplateValues& values) 
     } else if (rest.starts_with("{id}")) {
       out += values.id;
       i += 4;
+    } else if (rest.starts_with("{ns}")) {
+      out += values.ns;
+      i += 4;
     } else if (rest.starts_with("{shortid}")) {
       out += values.id.substr(0, 12);
       i += 9;
@@ -52,6 +55,7 @@ std::optional<std::string> templateError(std::string_view tmpl) {
     for (auto p : kPlaceholders) {
       if (tmpl.substr(i).starts_with(p)) {
         known = true;
+        hasPlaceholder |= p != "{ns}";  // a namespace alone names every container alike
         i += p.size() - 1;
         break;
       }
@@ -60,9 +64,8 @@ std::optional<std::string> templateError(std::string_view tmpl) {
       auto end = tmpl.find('}', i);
       auto what = end == std::string_view::npos ? tmpl.substr(i) : tmpl.substr(i, end - i + 1);
       return "has an unknown placeholder '" + std::string(what) +
-             "' (known: {name}, {id}, {shortid})";
+             "' (known: {name}, {id}, {shortid}, {ns})";
     }
-    hasPlaceholder = true;
   }
   if (!hasPlaceholder) return "must contain {name}, {id} or {shortid}";
   return std::nullopt;

@@ -14,9 +14,10 @@ std::optional<std::string> netnsNameError(std::string_view name);
 struct TemplateValues {
   std::string_view name;  // the runtime's container name, without Docker's leading '/'
   std::string_view id;    // the full container id
+  std::string_view ns = {};  // the runtime's namespace (containerd's); empty for Docker
 };
 
-// Replaces {name}, {id} and {shortid} (the first 12 characters of the id).
+// Replaces {name}, {id}, {shortid} (the first 12 characters of the id) and {ns}.
 std::string expandTemplate(std::string_view tmpl, const TemplateValues& values);
 
 // Why `tmpl` is not a usable template (an unknown or unclosed placeholder, a '/', no

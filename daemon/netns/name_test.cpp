@@ -30,6 +30,8 @@ TEST(NameTemplate, Expands) {
   EXPECT_EQ(expandTemplate("{name}-{shortid}", v), "web1-5a05c0553da2");
   EXPECT_EQ(expandTemplate("c-{id}", v), "c-" + std::string(v.id));
   EXPECT_EQ(expandTemplate("{name}{name}", v), "web1web1");
+  TemplateValues c{"web1", "web1", "k8s.io"};
+  EXPECT_EQ(expandTemplate("{ns}-{name}", c), "k8s.io-web1");
   EXPECT_EQ(expandTemplate("{{name}}", v), "{web1}");  // only known placeholders are replaced
 }
 
@@ -39,9 +41,9 @@ TEST(NameTemplate, Validation) {
   EXPECT_EQ(templateError("{id}"), std::nullopt);
   EXPECT_EQ(templateError("x"), "must contain {name}, {id} or {shortid}");
   EXPECT_EQ(templateError("{name"),
-            "has an unknown placeholder '{name' (known: {name}, {id}, {shortid})");
-  EXPECT_EQ(templateError("{ns}-{name}"),
-            "has an unknown placeholder '{ns}' (known: {name}, {id}, {shortid})");
+            "has an unknown placeholder '{name' (known: {name}, {id}, {shortid}, {ns})");
+  EXPECT_EQ(templateError("{ns}-{name}"), std::nullopt);
+  EXPECT_EQ(templateError("{ns}"), "must contain {name}, {id} or {shortid}");
   EXPECT_EQ(templateError("ns/{name}"), "must not contain '/'");
 }
 

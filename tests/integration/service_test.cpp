@@ -16,7 +16,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // A netvrfd on a host without Docker: must start, say so, and be ready.
-const char* kNoDocker = R"({"docker": {"socket": "/run/netvrf-test-absent/docker.sock"}})";
+const char* kNoDocker =
+    R"({"docker": {"socket": "/run/netvrf-test-absent/docker.sock"}, "containerd": {"enabled": false}})";
 
 TEST(Service, ReadyWithStatusWithoutDockerAndCleanExitOnSigterm) {
   NETVRF_REQUIRE(missingRoot());

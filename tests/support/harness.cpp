@@ -39,6 +39,10 @@ std::string dockerSock() {
   return env("NETVRF_TEST_DOCKER_SOCK");
 }
 
+std::string containerdSock() {
+  return env("NETVRF_TEST_CONTAINERD_SOCK");
+}
+
 // Starts argv[0] with stdout and stderr on `outFd` and `extraEnv` added to ours. posix_spawn,
 // not fork + exec: the tests are multithreaded, and a forked child that allocates before exec
 // can deadlock on a lock another thread held (seen with ASan's allocator).
@@ -117,6 +121,60 @@ bool waitUntil(const std::function<bool()>& pred, std::chrono::milliseconds time
 std::optional<std::string> missingRoot() {
   if (geteuid() != 0) return "needs root (mounts namespaces); run it through sudo scripts/test";
   return std::nullopt;
+}
+
+std::optional<std::string> missingContainerd() {
+  if (auto why = missingDocker()) return why;  // the test image comes from the test dockerd
+  if (containerdSock().empty())
+    return "needs the test containerd (NETVRF_TEST_CONTAINERD_SOCK unset); run it through "
+           "scripts/test";
+  if (run({"ctr", "-a", containerdSock(), "version"}).status != 0)
+    return "the test containerd at " + containerdSock() + " does not answer";
+  return std::nullopt;
+}
+
+Ctr::Ctr() : ns_("netvrf-test") {
+  static bool imported = false;
+  if (!imported) {
+    Result r = run({"sh", "-c",
+                    "docker -H unix://" + dockerSock() + " save " + env("NETVRF_TEST_IMAGE") +
+                        " | ctr -a " + containerdSock() + " -n " + ns_ +
+                        " images import --snapshotter native -"});
+    if (r.status != 0) throw std::runtime_error("import the test image into containerd: " + r.out);
+    imported = true;
+  }
+}
+
+Ctr::~Ctr() {
+  for (const auto& id : started_) {
+    cli({"task", "kill", "-s", "KILL", id});
+    waitUntil([&] { return cli({"task", "rm", "-f", id}).status == 0; }, std::chrono::seconds(5));
+    cli({"containers", "rm", id});
+  }
+}
+
+Result Ctr::cli(std::vector<std::string> args) {
+  args.insert(args.begin(), {"ctr", "-a", containerdSock(), "-n", ns_});
+  return run(args);
+}
+
+void Ctr::runDetached(const std::string& id, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"run", "-d", "--snapshotter", "native"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back("docker.io/" + env("NETVRF_TEST_IMAGE"));
+  argv.push_back(id);
+  argv.insert(argv.end(), {"sleep", "3600"});
+  Result r = cli(argv);
+  if (r.status != 0) throw std::runtime_error("ctr run " + id + ": " + r.out);
+  started_.push_back(id);
+}
+
+pid_t Ctr::pid(const std::string& id) {
+  Result r = cli({"task", "ls"});
+  std::istringstream lines(r.out);
+  for (std::string task, pid, status; lines >> task >> pid >> status;)
+    if (task == id && status == "RUNNING") return std::stoi(pid);
+  return 0;
 }
 
 std::optional<std::string> missingDocker() {
@@ -314,7 +372,9 @@ Netvrfd::Netvrfd(const std::string& extraConfig, const std::vector<std::string>&
       {"vrf",
        {{"table_file", dir_.path() + "/tables.json"},
         {"rt_tables_file", dir_.path() + "/rt_tables.conf"}}},
-      {"docker", {{"socket", dockerSock().empty() ? "/nonexistent.sock" : dockerSock()}}}};
+      {"docker", {{"socket", dockerSock().empty() ? "/nonexistent.sock" : dockerSock()}}},
+      {"containerd",
+       {{"socket", containerdSock().empty() ? "/nonexistent.sock" : containerdSock()}}}};
   if (!extraConfig.empty()) config.merge_patch(nlohmann::json::parse(extraConfig));
   std::ofstream(configPath_) << config.dump(2);
 

@@ -33,6 +33,7 @@ bool waitUntil(const std::function<bool()>& pred,
 // a missing prerequisite is a failure, not a skip: CI must run everything.
 std::optional<std::string> missingRoot();
 std::optional<std::string> missingDocker();
+std::optional<std::string> missingContainerd();
 // Needs a kernel with VRF support: scripts/test runs such tests in the VM (tests/vm).
 std::optional<std::string> missingVrf();
 
@@ -83,6 +84,23 @@ class Docker {
  private:
   std::vector<std::string> started_;
   std::vector<std::string> networks_;
+};
+
+// The test containerd, through ctr, in containerd namespace "netvrf-test" with the test image
+// imported (once: it stays for the next run); removes the containers it started.
+class Ctr {
+ public:
+  Ctr();
+  ~Ctr();
+  const std::string& ns() const { return ns_; }
+  // `ctr run -d --snapshotter native ARGS... IMAGE ID sleep 3600`.
+  void runDetached(const std::string& id, const std::vector<std::string>& args = {});
+  pid_t pid(const std::string& id);  // of its running task; 0 when none
+  Result cli(std::vector<std::string> args);
+
+ private:
+  std::string ns_;
+  std::vector<std::string> started_;
 };
 
 // A plain process (`unshare -n sleep`) in a network namespace of its own, as a stand-in for

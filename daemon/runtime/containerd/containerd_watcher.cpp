@@ -1,0 +1,188 @@
+#include "runtime/containerd/containerd_watcher.hpp"
+
+#include <algorithm>
+
+#include "common/log.hpp"
+#include "runtime/containerd/spec.hpp"
+#include "task_events.pb.h"
+
+namespace netvrf::ctrd {
+namespace {
+
+// What CRI (Kubernetes) labels its containers with.
+constexpr const char* kCriKind = "io.cri-containerd.kind";  // "sandbox" or "container"
+constexpr const char* kPodName = "io.kubernetes.pod.name";
+constexpr const char* kPodNamespace = "io.kubernetes.pod.namespace";
+
+// Comma = and, several strings = or (containerd's filter syntax).
+const std::vector<std::string> kFilters{R"(topic~="^/tasks/(start|exit|delete)$")"};
+
+}  // namespace
+
+std::optional<std::string> nameOf(const std::map<std::string, std::string>& labels,
+                                  const std::string& id) {
+  auto label = [&](const char* key) {
+    auto it = labels.find(key);
+    return it == labels.end() ? std::string() : it->second;
+  };
+  std::string kind = label(kCriKind);
+  if (kind == "container") return std::nullopt;
+  if (kind == "sandbox") {
+    // One entry per pod, under a name people know (CRI's own cni-<uuid> entry says nothing);
+    // '_' cannot occur in either part, so the name is unambiguous.
+    std::string pod = label(kPodName), podNs = label(kPodNamespace);
+    if (!pod.empty() && !podNs.empty()) return podNs + "_" + pod;
+  }
+  std::string nerdctl = label("nerdctl/name");
+  return nerdctl.empty() ? id : nerdctl;
+}
+
+Watcher::Watcher(ContainerdConfig config, bool dockerWatched, std::function<void(RuntimeEvent)> sink)
+    : config_(std::move(config)),
+      dockerWatched_(dockerWatched),
+      sink_(std::move(sink)),
+      client_(config_.socket) {}
+
+Watcher::~Watcher() {
+  stop();
+}
+
+void Watcher::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void Watcher::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  client_.cancel();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Watcher::waitBeforeRetry(std::chrono::seconds delay) {
+  std::unique_lock lock(mutex_);
+  wake_.wait_for(lock, delay, [this] { return stopping_; });
+}
+
+void Watcher::run() {
+  std::chrono::seconds backoff{1};
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    try {
+      client_.subscribe(
+          kFilters,
+          [&] {
+            // The first answer shows that containerd is there.
+            std::vector<std::string> namespaces = client_.namespaces();
+            if (available_ != true) sink_(RuntimeAvailability{kRuntime, true, config_.socket});
+            available_ = true;
+            backoff = std::chrono::seconds{1};
+            resync(namespaces);
+          },
+          [&](Client::Event e) {
+            try {
+              onEvent(e);
+            } catch (const Unavailable&) {
+              throw;
+            } catch (const std::exception& ex) {
+              log::warning(std::string("containerd: ") + e.topic + " in " + e.ns + ": " + ex.what());
+            }
+          });
+    } catch (const std::exception& e) {
+      if (available_ != false) sink_(RuntimeAvailability{kRuntime, false, config_.socket + ": " + e.what()});
+      available_ = false;
+      log::debug(e.what());
+    }
+    waitBeforeRetry(backoff);
+    backoff = std::min(backoff * 2, std::chrono::seconds{30});
+  }
+}
+
+bool Watcher::wanted(const std::string& ns) const {
+  if (ns == "moby" && dockerWatched_) return false;  // Docker's, and Docker has the names
+  return config_.namespaces.empty() ||
+         std::find(config_.namespaces.begin(), config_.namespaces.end(), ns) !=
+             config_.namespaces.end();
+}
+
+void Watcher::resync(const std::vector<std::string>& namespaces) {
+  log::debug("containerd: listing the running tasks");
+  for (const auto& ns : namespaces) {
+    if (!wanted(ns)) continue;
+    RuntimeSynced synced{runtimeOf(ns), {}};
+    for (const auto& t : client_.runningTasks(ns))
+      if (auto r = resolve(ns, t.containerId, pid_t(t.pid))) synced.running.push_back(std::move(*r));
+    sink_(std::move(synced));
+  }
+  if (!synced_) sink_(RuntimeSynced{kRuntime, {}});  // the manager waits for this one at start
+  synced_ = true;
+}
+
+void Watcher::onEvent(const Client::Event& e) {
+  if (!wanted(e.ns)) return;
+  if (e.topic == "/tasks/start") {
+    ::containerd::events::TaskStart start;
+    if (!start.ParseFromString(e.payload)) throw std::runtime_error("undecodable TaskStart");
+    if (auto r = resolve(e.ns, start.container_id(), pid_t(start.pid()))) {
+      sink_(std::move(*r));
+      return;
+    }
+    sink_(ContainerStopped{runtimeOf(e.ns), start.container_id()});
+  } else if (e.topic == "/tasks/exit") {
+    ::containerd::events::TaskExit exit;
+    if (!exit.ParseFromString(e.payload)) throw std::runtime_error("undecodable TaskExit");
+    if (exit.id() == exit.container_id())  // the task's init process, not an exec
+      sink_(ContainerStopped{runtimeOf(e.ns), exit.container_id()});
+  } else if (e.topic == "/tasks/delete") {
+    ::containerd::events::TaskDelete del;
+    if (!del.ParseFromString(e.payload)) throw std::runtime_error("undecodable TaskDelete");
+    sink_(ContainerStopped{runtimeOf(e.ns), del.container_id()});
+  }
+}
+
+std::optional<ContainerRunning> Watcher::resolve(const std::string& ns, const std::string& id,
+                                                 pid_t pid) {
+  auto c = client_.container(ns, id);
+  if (!c || pid <= 0) {
+    log::debug("containerd: " + ns + "/" + id + " is gone");
+    return std::nullopt;
+  }
+  auto name = nameOf(c->labels, id);
+  if (!name) return std::nullopt;  // a container of a Kubernetes pod: its sandbox has the entry
+  ContainerRunning r;
+  r.info = {runtimeOf(ns), id, *name, c->labels, false, {}};
+  try {
+    NetworkOfSpec net = networkOfSpec(c->spec);
+    r.info.hostNetwork = net.hostNetwork;
+    if (r.info.hostNetwork) return r;
+    std::optional<NsIdentity> expected;
+    if (net.path) {
+      expected = nsIdentityOfPath(*net.path);
+      if (!expected) {
+        r.pinError = "the namespace it joins (" + *net.path + ") is gone";
+        return r;
+      }
+    }
+    r.pin = pinNetns(pid, expected);
+    // Without a sandbox path to compare with, the task itself vouches for the process: if it
+    // still runs with this PID, the process the pidfd holds is its (a PID reused after an exit
+    // would belong to a task that no longer runs).
+    if (!client_.runsAs(ns, id, uint32_t(pid))) {
+      log::debug("containerd: " + ns + "/" + id + " no longer runs as PID " + std::to_string(pid));
+      return std::nullopt;
+    }
+  } catch (const std::system_error& e) {
+    if (e.code().value() == ESRCH) return std::nullopt;  // it exited already
+    r.pinError = e.what();
+  } catch (const std::runtime_error& e) {
+    r.pinError = e.what();
+  }
+  return r;
+}
+
+}  // namespace netvrf::ctrd

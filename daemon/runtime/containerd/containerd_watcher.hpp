@@ -1,0 +1,61 @@
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "config.hpp"
+#include "runtime/container_event.hpp"
+#include "runtime/containerd/client.hpp"
+
+namespace netvrf::ctrd {
+
+// Turns containerd's view into RuntimeEvents: subscribes to task events in every namespace
+// (or the configured ones), lists the running tasks once the subscription is in place, and
+// reconnects with backoff when containerd goes away. Each containerd namespace is a runtime of
+// its own for the manager ("containerd:default"), since ids are unique only within one.
+// Namespace moby (Docker's containers) is skipped while the Docker watcher runs.
+// The entry name a container gets: a Kubernetes pod sandbox's is "<pod namespace>_<pod name>",
+// a nerdctl container's its nerdctl/name label, any other its id. Nothing for the containers of
+// a pod, which share the sandbox's namespace.
+std::optional<std::string> nameOf(const std::map<std::string, std::string>& labels,
+                                  const std::string& id);
+
+class Watcher : public RuntimeWatcher {
+ public:
+  static constexpr const char* kRuntime = "containerd";  // the first sync is reported under it
+
+  Watcher(ContainerdConfig config, bool dockerWatched, std::function<void(RuntimeEvent)> sink);
+  ~Watcher() override;
+
+  void start() override;
+  void stop() override;
+
+  static std::string runtimeOf(const std::string& ns) { return std::string(kRuntime) + ":" + ns; }
+
+ private:
+  void run();
+  void resync(const std::vector<std::string>& namespaces);
+  void onEvent(const Client::Event& e);
+  bool wanted(const std::string& ns) const;
+  // A running task as the manager wants it: labels, name, its namespace pinned.
+  std::optional<ContainerRunning> resolve(const std::string& ns, const std::string& id, pid_t pid);
+  void waitBeforeRetry(std::chrono::seconds delay);
+
+  ContainerdConfig config_;
+  bool dockerWatched_;
+  std::function<void(RuntimeEvent)> sink_;
+  Client client_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::optional<bool> available_;
+  bool synced_ = false;
+};
+
+}  // namespace netvrf::ctrd
