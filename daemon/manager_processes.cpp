@@ -11,7 +11,13 @@ using namespace manager_detail;
 
 namespace {
 constexpr const char* kProcessRuntime = "process";
+
+// Out of file descriptors (one pidfd per namespace) is its own condition, not a generic failure.
+const char* errorNameFor(const std::system_error& e) {
+  return isErrno(e, EMFILE) || isErrno(e, ENFILE) ? "org.netvrf1.Error.LimitReached"
+                                                  : "org.netvrf1.Error.Failed";
 }
+}  // namespace
 
 Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
   if (auto e = netnsNameError(name))
@@ -29,7 +35,7 @@ Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
   } catch (const std::system_error& e) {
     if (isErrno(e, ESRCH))
       return {"", "org.netvrf1.Error.NoSuchProcess", "no process " + std::to_string(pid)};
-    return {"", "org.netvrf1.Error.Failed",
+    return {"", errorNameFor(e),
             "process " + std::to_string(pid) + ": cannot open its namespace: " + e.what()};
   }
   if (pin.ns == hostNs_)
@@ -45,8 +51,7 @@ Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
     if (isErrno(e, ESRCH))
       return {"", "org.netvrf1.Error.NoSuchProcess",
               "process " + std::to_string(pid) + " exited"};
-    return {"", "org.netvrf1.Error.Failed",
-            "cannot register " + netnsDir_.pathOf(name) + ": " + e.what()};
+    return {"", errorNameFor(e), "cannot register " + netnsDir_.pathOf(name) + ": " + e.what()};
   }
   Container& stored = containers_[key] = std::move(c);
   watchExit(key, stored);

@@ -1,6 +1,7 @@
 // netvrfd: makes every container's network namespace visible to `ip netns`.
 #include <curl/curl.h>
 #include <getopt.h>
+#include <sys/resource.h>
 
 #include <csignal>
 #include <cstdio>
@@ -92,8 +93,20 @@ std::optional<gid_t> apiGroupOf(const netvrf::Config& config,
   }
 }
 
+// netvrfd holds a pidfd per registered namespace: a service's default soft limit (1024) would
+// stop it near a thousand containers. Nothing in it uses select(), so the soft limit may be the
+// hard one (systemd's default hard limit is 524288).
+void raiseFileLimit() {
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
+}
+
 int run(const Options& opts) {
   using namespace netvrf;
+  raiseFileLimit();
   Config config = loadConfig(opts.configPath);
   log::init(opts.logTarget, opts.verbose ? LOG_DEBUG : log::parsePriority(config.logLevel));
 

@@ -169,6 +169,29 @@ TEST_F(DbusApi, NamespaceErrorsAreNamedAndChangeNothing) {
   run({"ip", "netns", "del", foreign});
 }
 
+TEST_F(DbusApi, ASoftFileLimitDoesNotCapTheNamespaces) {
+  // One pidfd per namespace: under a service's default soft limit netvrfd would stop near a
+  // thousand; here the soft limit is 64 and it must take 100.
+  SystemBus bus;
+  Netvrfd d(R"({"docker": {"enabled": false}, "containerd": {"enabled": false}})", {bus.env()});
+  d.setWrapper({"prlimit", "--nofile=64:4096", "--"});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::vector<std::unique_ptr<NetnsProcess>> processes;
+  std::vector<std::string> names;
+  for (int i = 0; i < 100; ++i) {
+    processes.push_back(std::make_unique<NetnsProcess>());
+    names.push_back(uniqueNs("fd"));
+    Result r = netvrfctl(bus, {"netns", "add", names.back(), "--pid",
+                               std::to_string(processes.back()->pid())});
+    ASSERT_EQ(r.status, 0) << "namespace " << i << ": " << r.out;
+  }
+  for (const auto& n : names) EXPECT_TRUE(entryExists(n));
+  processes.clear();  // they exit; their entries go
+  EXPECT_TRUE(waitUntil([&] {
+    return std::none_of(names.begin(), names.end(), [](const auto& n) { return entryExists(n); });
+  })) << d.log();
+}
+
 TEST_F(DbusApi, VrfVerbsOnAKernelWithoutVrfSupportChangeNothing) {
   if (kernelHasVrf()) GTEST_SKIP() << "this kernel has VRF support; the error path needs one without";
   SystemBus bus;
