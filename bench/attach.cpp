@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "percentiles.hpp"
 #include "attach/inside.hpp"
 #include "harness.hpp"
 #include "netlink/in_netns.hpp"
@@ -381,18 +382,10 @@ void runOne(Method& m, int i, bool measured, bool checkWithIp) {
   m.vrfLeft += released.vrf;
 }
 
-struct Figures {
-  double p50 = 0, p99 = 0, mean = 0;
-};
+using Figures = netvrf::bench::Percentiles;
 
 Figures summarize(std::vector<double> ms) {
-  Figures f;
-  if (ms.empty()) return f;
-  std::sort(ms.begin(), ms.end());
-  f.p50 = ms[ms.size() / 2];
-  f.p99 = ms[std::min(ms.size() - 1, size_t(double(ms.size()) * 0.99))];
-  f.mean = std::accumulate(ms.begin(), ms.end(), 0.0) / double(ms.size());
-  return f;
+  return netvrf::bench::percentiles(std::move(ms));
 }
 
 void printRow(const char* what, const Method& m) {

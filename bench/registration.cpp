@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "percentiles.hpp"
 #include "harness.hpp"
 #include "netns/pin.hpp"
 #include "runtime/docker/event_stream.hpp"
@@ -142,12 +143,10 @@ Figures summarize(const std::map<std::string, int64_t>& starts,
     ms.push_back(double(it->second - t) / 1e6);
   }
   f.missing += size_t(n) - starts.size();
-  std::sort(ms.begin(), ms.end());
-  if (!ms.empty()) {
-    f.p50 = ms[ms.size() / 2];
-    f.p99 = ms[std::min(ms.size() - 1, size_t(double(ms.size()) * 0.99))];
-    f.max = ms.back();
-  }
+  auto p = netvrf::bench::percentiles(std::move(ms));
+  f.p50 = p.p50;
+  f.p99 = p.p99;
+  f.max = p.max;
   f.cpuMsPerContainer = double(cpuNano) / 1e6 / n;
   return f;
 }
