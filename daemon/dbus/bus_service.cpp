@@ -31,6 +31,21 @@ const char* errorNameFor(VrfError::Kind kind) {
   return "org.netvrf1.Error.AttachFailed";
 }
 
+// Runs a method's body; what it throws becomes the reply's error: an sdbus::Error as it is, a
+// VrfError by its kind, anything else under `fallback`.
+template <typename Reply, typename Body>
+void answer(Reply& reply, const char* fallback, Body&& body) {
+  try {
+    body();
+  } catch (const sdbus::Error& e) {
+    reply.returnError(e);
+  } catch (const VrfError& e) {
+    reply.returnError(sdbus::Error(errorNameFor(e.kind()), e.what()));
+  } catch (const std::exception& e) {
+    reply.returnError(sdbus::Error(fallback, e.what()));
+  }
+}
+
 }  // namespace
 
 BusService::BusService(EventLoop& loop, Manager& manager)
@@ -191,7 +206,7 @@ void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_
   // The reply outlives this handler: it is sent when the attach worker is done.
   auto reply =
       std::make_shared<sdbus::Result<std::vector<std::string>, uint32_t>>(std::move(result));
-  try {
+  answer(*reply, "org.netvrf1.Error.AttachFailed", [&] {
     requireAuthorized("AttachContainer");
     AttachOptions o = parseAttachOptions(vrf, options);
     auto found = manager_.findRegistered(container);
@@ -209,19 +224,13 @@ void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_
       manager_.requestAttachHost(found.key, std::move(o.leg), done);
     else
       manager_.requestAttach(found.key, std::move(o.inside), done);
-  } catch (const sdbus::Error& e) {
-    reply->returnError(e);
-  } catch (const VrfError& e) {
-    reply->returnError(sdbus::Error(errorNameFor(e.kind()), e.what()));
-  } catch (const std::exception& e) {
-    reply->returnError(sdbus::Error("org.netvrf1.Error.AttachFailed", e.what()));
-  }
+  });
 }
 
 void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& result,
                                  std::string container, std::string vrf) {
   auto reply = std::make_shared<sdbus::Result<std::vector<std::string>>>(std::move(result));
-  try {
+  answer(*reply, "org.netvrf1.Error.DetachFailed", [&] {
     requireAuthorized("DetachContainer");
     if (!vrf.empty())
       if (auto e = ifnameError(vrf)) throw sdbus::Error(kInvalid, "VRF '" + vrf + "': " + *e);
@@ -240,11 +249,7 @@ void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& resul
       }
       dispatch();
     });
-  } catch (const sdbus::Error& e) {
-    reply->returnError(e);
-  } catch (const std::exception& e) {
-    reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", e.what()));
-  }
+  });
 }
 
 void BusService::ListVrfs(
@@ -253,7 +258,7 @@ void BusService::ListVrfs(
   using Reply = sdbus::Result<
       std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, bool>>>;
   auto reply = std::make_shared<Reply>(std::move(result));
-  try {
+  answer(*reply, "org.netvrf1.Error.Failed", [&] {
     manager_.requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt,
                         [this, reply](const AttachOutcome& o) {
                           if (!o.hostVrfs) {
@@ -270,9 +275,7 @@ void BusService::ListVrfs(
                           }
                           dispatch();
                         });
-  } catch (const std::exception& e) {
-    reply->returnError(sdbus::Error("org.netvrf1.Error.Failed", e.what()));
-  }
+  });
 }
 
 std::vector<sdbus::Struct<std::string, std::string, std::string, uint32_t>>
@@ -296,7 +299,7 @@ BusService::ListNetworks() {
 void BusService::AttachNetwork(sdbus::Result<std::string, uint32_t>&& result, std::string network,
                                std::string vrf, std::map<std::string, sdbus::Variant> options) {
   auto reply = std::make_shared<sdbus::Result<std::string, uint32_t>>(std::move(result));
-  try {
+  answer(*reply, "org.netvrf1.Error.AttachFailed", [&] {
     requireAuthorized("AttachNetwork");
     AttachOptions o = parseAttachOptions(vrf, options);
     if (o.host || !o.inside.interfaces.empty() || o.inside.strict)
@@ -313,18 +316,12 @@ void BusService::AttachNetwork(sdbus::Result<std::string, uint32_t>&& result, st
                                           sdbus::Error(errorNameFor(out.errorKind), out.error));
                                     dispatch();
                                   });
-  } catch (const sdbus::Error& e) {
-    reply->returnError(e);
-  } catch (const VrfError& e) {
-    reply->returnError(sdbus::Error(errorNameFor(e.kind()), e.what()));
-  } catch (const std::exception& e) {
-    reply->returnError(sdbus::Error("org.netvrf1.Error.AttachFailed", e.what()));
-  }
+  });
 }
 
 void BusService::DetachNetwork(sdbus::Result<std::string>&& result, std::string network) {
   auto reply = std::make_shared<sdbus::Result<std::string>>(std::move(result));
-  try {
+  answer(*reply, "org.netvrf1.Error.DetachFailed", [&] {
     requireAuthorized("DetachNetwork");
     auto found = manager_.findNetwork(network);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
@@ -335,18 +332,12 @@ void BusService::DetachNetwork(sdbus::Result<std::string>&& result, std::string 
         reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
       dispatch();
     });
-  } catch (const sdbus::Error& e) {
-    reply->returnError(e);
-  } catch (const VrfError& e) {
-    reply->returnError(sdbus::Error(errorNameFor(e.kind()), e.what()));
-  } catch (const std::exception& e) {
-    reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", e.what()));
-  }
+  });
 }
 
 void BusService::CreateVrf(sdbus::Result<uint32_t>&& result, std::string name, uint32_t table) {
   auto reply = std::make_shared<sdbus::Result<uint32_t>>(std::move(result));
-  try {
+  answer(*reply, "org.netvrf1.Error.Failed", [&] {
     requireAuthorized("CreateVrf");
     if (auto e = ifnameError(name)) throw sdbus::Error(kInvalid, "VRF '" + name + "': " + *e);
     std::optional<uint64_t> wanted;
@@ -362,16 +353,12 @@ void BusService::CreateVrf(sdbus::Result<uint32_t>&& result, std::string name, u
                             reply->returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
                           dispatch();
                         });
-  } catch (const sdbus::Error& e) {
-    reply->returnError(e);
-  } catch (const std::exception& e) {
-    reply->returnError(sdbus::Error("org.netvrf1.Error.Failed", e.what()));
-  }
+  });
 }
 
 void BusService::DeleteVrf(sdbus::Result<>&& result, std::string name) {
   auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
-  try {
+  answer(*reply, "org.netvrf1.Error.Failed", [&] {
     requireAuthorized("DeleteVrf");
     if (auto e = ifnameError(name)) throw sdbus::Error(kInvalid, "VRF '" + name + "': " + *e);
     manager_.requestVrf(AttachJob::Kind::DeleteVrf, name, std::nullopt,
@@ -382,11 +369,7 @@ void BusService::DeleteVrf(sdbus::Result<>&& result, std::string name) {
                             reply->returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
                           dispatch();
                         });
-  } catch (const sdbus::Error& e) {
-    reply->returnError(e);
-  } catch (const std::exception& e) {
-    reply->returnError(sdbus::Error("org.netvrf1.Error.Failed", e.what()));
-  }
+  });
 }
 
 std::string BusService::RegisterNamespace(const std::string& name, const uint32_t& pid) {
