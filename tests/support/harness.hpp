@@ -33,6 +33,10 @@ bool waitUntil(const std::function<bool()>& pred,
 // a missing prerequisite is a failure, not a skip: CI must run everything.
 std::optional<std::string> missingRoot();
 std::optional<std::string> missingDocker();
+// The test services' sockets and image (scripts/test-services); empty when not started.
+std::string dockerSock();
+std::string containerdSock();
+std::string testImage();
 std::optional<std::string> missingContainerd();
 // Needs a kernel with VRF support: scripts/test runs such tests in the VM (tests/vm).
 std::optional<std::string> missingVrf();
