@@ -73,6 +73,41 @@ void checkTemplate(const Reader& r, const std::string& key, const std::string& t
   if (auto err = templateError(tmpl)) r.fail(key, *err);
 }
 
+bool validRuntimeName(const std::string& name) {
+  if (name.empty() || name.size() > 32) return false;
+  for (char ch : name)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-')) return false;
+  return true;
+}
+
+// docker.endpoints: [{"name": "podman", "socket": "/run/podman/podman.sock"}, ...]. The names
+// "docker", "containerd" and "process" belong to netvrfd's own watchers.
+std::vector<EngineEndpoint> endpoints(const Reader& r, const json& v, const std::string& key) {
+  if (!v.is_array()) r.fail(key, "must be a list of {\"name\", \"socket\"} objects");
+  std::vector<EngineEndpoint> out;
+  for (size_t i = 0; i < v.size(); ++i) {
+    std::string at = key + "[" + std::to_string(i) + "]";
+    EngineEndpoint e;
+    r.object(v[i], at,
+             {
+                 {"name", [&](const json& x, const std::string& k) { e.name = r.str(x, k); }},
+                 {"socket", [&](const json& x, const std::string& k) { e.socket = r.str(x, k); }},
+             });
+    if (!validRuntimeName(e.name))
+      r.fail(at + ".name", "must be 1 to 32 of a-z, 0-9 and '-'");
+    if (e.name == "docker" || e.name == "process" || e.name.starts_with("containerd"))
+      r.fail(at + ".name", "must not be '" + e.name + "': netvrfd's own watchers use it");
+    if (e.socket.empty() || e.socket.front() != '/')
+      r.fail(at + ".socket", "must be an absolute path");
+    for (const auto& seen : out) {
+      if (seen.name == e.name) r.fail(at + ".name", "repeats '" + e.name + "'");
+      if (seen.socket == e.socket) r.fail(at + ".socket", "repeats '" + e.socket + "'");
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 }  // namespace
 
 Config parseConfig(std::string_view text, std::string_view origin) {
@@ -111,6 +146,10 @@ Config parseConfig(std::string_view text, std::string_view origin) {
                       }},
                      {"socket", [&](const json& x,
                                     const std::string& kk) { c.docker.socket = r.str(x, kk); }},
+                     {"endpoints",
+                      [&](const json& x, const std::string& kk) {
+                        c.docker.endpoints = endpoints(r, x, kk);
+                      }},
                  });
            }},
           {"containerd",
@@ -202,6 +241,7 @@ std::vector<std::string> applyReload(Config& live, const Config& fresh) {
   check("state_dir", live.stateDir, fresh.stateDir);
   check("docker.enabled", live.docker.enabled, fresh.docker.enabled);
   check("docker.socket", live.docker.socket, fresh.docker.socket);
+  check("docker.endpoints", live.docker.endpoints, fresh.docker.endpoints);
   check("containerd.enabled", live.containerd.enabled, fresh.containerd.enabled);
   check("containerd.socket", live.containerd.socket, fresh.containerd.socket);
   check("containerd.namespaces", live.containerd.namespaces, fresh.containerd.namespaces);

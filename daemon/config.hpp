@@ -15,9 +15,19 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A Docker-compatible API on a unix socket (Podman's, a second dockerd...), watched as a runtime
+// of its own name.
+struct EngineEndpoint {
+  std::string name;  // the runtime's name in listings and records: [a-z0-9-], 1 to 32
+  std::string socket;
+  bool operator==(const EngineEndpoint&) const = default;
+};
+
 struct DockerConfig {
-  bool enabled = true;
+  bool enabled = true;  // the Docker engine at `socket`, as runtime "docker"
   std::string socket = "/var/run/docker.sock";
+  // More Docker-compatible engines, watched at the same time (each one optional).
+  std::vector<EngineEndpoint> endpoints{{"podman", "/run/podman/podman.sock"}};
 };
 
 struct ContainerdConfig {

@@ -28,6 +28,8 @@ TEST(Config, EmptyObjectGivesDefaults) {
   EXPECT_FALSE(c.cleanupOnExit);
   EXPECT_TRUE(c.docker.enabled);
   EXPECT_EQ(c.docker.socket, "/var/run/docker.sock");
+  EXPECT_EQ(c.docker.endpoints,
+            (std::vector<EngineEndpoint>{{"podman", "/run/podman/podman.sock"}}));
   EXPECT_EQ(c.vrf.tableFile, "/var/lib/netvrf/tables.json");
   EXPECT_EQ(c.vrf.rtTablesFile, "/etc/iproute2/rt_tables.d/netvrf.conf");
   EXPECT_EQ(c.vrf.tableFirst, 1001u);
@@ -37,7 +39,8 @@ TEST(Config, EmptyObjectGivesDefaults) {
 // Every key the parser knows, each set to something other than its default.
 constexpr const char* kEveryKey = R"({"netns_dir": "/tmp/ns", "state_dir": "/tmp/st",
     "name_template": "ctr-{shortid}", "fallback_template": "", "cleanup_on_exit": true,
-    "log_level": "debug", "docker": {"enabled": false, "socket": "/run/d.sock"},
+    "log_level": "debug", "docker": {"enabled": false, "socket": "/run/d.sock",
+               "endpoints": [{"name": "rootless-7", "socket": "/run/user/7/docker.sock"}]},
     "vrf": {"table_file": "/tmp/t.json", "rt_tables_file": "/tmp/rt.conf",
             "table_first": 5000, "table_last": 5100},
     "api": {"group": "netvrf"},
@@ -66,6 +69,8 @@ TEST(Config, EveryKeyIsRead) {
   EXPECT_EQ(c.logLevel, "debug");
   EXPECT_FALSE(c.docker.enabled);
   EXPECT_EQ(c.docker.socket, "/run/d.sock");
+  EXPECT_EQ(c.docker.endpoints,
+            (std::vector<EngineEndpoint>{{"rootless-7", "/run/user/7/docker.sock"}}));
   EXPECT_EQ(c.vrf.tableFile, "/tmp/t.json");
   EXPECT_EQ(c.vrf.rtTablesFile, "/tmp/rt.conf");
   EXPECT_EQ(c.vrf.tableFirst, 5000u);
@@ -94,6 +99,7 @@ TEST(Config, ShippedFileSetsEveryKeyToItsDefault) {
   EXPECT_EQ(c.logLevel, d.logLevel);
   EXPECT_EQ(c.docker.enabled, d.docker.enabled);
   EXPECT_EQ(c.docker.socket, d.docker.socket);
+  EXPECT_EQ(c.docker.endpoints, d.docker.endpoints);
   EXPECT_EQ(c.vrf.tableFile, d.vrf.tableFile);
   EXPECT_EQ(c.vrf.rtTablesFile, d.vrf.rtTablesFile);
   EXPECT_EQ(c.vrf.tableFirst, d.vrf.tableFirst);
@@ -128,6 +134,31 @@ TEST(Config, ErrorsNameTheFileAndTheKey) {
             "/etc/netvrf/netvrfd.json: key 'vrf.table_last' must be a table number, not number");
   EXPECT_EQ(errorOf(R"({"vrf": {"table_first": 3000, "table_last": 2000}})"),
             "/etc/netvrf/netvrfd.json: key 'vrf.table_first' is above vrf.table_last");
+}
+
+TEST(Config, EndpointsAreChecked) {
+  const std::string f = "/etc/netvrf/netvrfd.json: key ";
+  EXPECT_EQ(parseConfig(R"({"docker": {"endpoints": []}})", "x").docker.endpoints.size(), 0u);
+  EXPECT_EQ(errorOf(R"({"docker": {"endpoints": {"name": "p"}}})"),
+            f + "'docker.endpoints' must be a list of {\"name\", \"socket\"} objects");
+  EXPECT_EQ(errorOf(R"({"docker": {"endpoints": ["/run/p.sock"]}})"),
+            f + "'docker.endpoints[0]' must be an object, not string");
+  EXPECT_EQ(errorOf(R"({"docker": {"endpoints": [{"name": "p", "sock": "/x"}]}})"),
+            "/etc/netvrf/netvrfd.json: unknown key 'docker.endpoints[0].sock'");
+  EXPECT_EQ(errorOf(R"({"docker": {"endpoints": [{"name": "Pod/man", "socket": "/x"}]}})"),
+            f + "'docker.endpoints[0].name' must be 1 to 32 of a-z, 0-9 and '-'");
+  EXPECT_EQ(errorOf(R"({"docker": {"endpoints": [{"socket": "/x"}]}})"),
+            f + "'docker.endpoints[0].name' must be 1 to 32 of a-z, 0-9 and '-'");
+  EXPECT_EQ(errorOf(R"({"docker": {"endpoints": [{"name": "docker", "socket": "/x"}]}})"),
+            f + "'docker.endpoints[0].name' must not be 'docker': netvrfd's own watchers use it");
+  EXPECT_EQ(errorOf(R"({"docker": {"endpoints": [{"name": "p", "socket": "x.sock"}]}})"),
+            f + "'docker.endpoints[0].socket' must be an absolute path");
+  EXPECT_EQ(errorOf(R"({"docker": {"endpoints": [{"name": "p", "socket": "/x"},
+                                                 {"name": "p", "socket": "/y"}]}})"),
+            f + "'docker.endpoints[1].name' repeats 'p'");
+  EXPECT_EQ(errorOf(R"({"docker": {"endpoints": [{"name": "p", "socket": "/x"},
+                                                 {"name": "q", "socket": "/x"}]}})"),
+            f + "'docker.endpoints[1].socket' repeats '/x'");
 }
 
 TEST(Config, TemplatesAreChecked) {

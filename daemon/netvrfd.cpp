@@ -155,11 +155,13 @@ int run(const Options& opts) {
   manager.requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt, [](const AttachOutcome&) {});
 
   std::vector<std::unique_ptr<RuntimeWatcher>> watchers;
-  if (config.docker.enabled) {
-    manager.expectRuntime(docker::Watcher::kRuntime);
+  auto engine = [&](const std::string& runtime, const std::string& socket) {
+    manager.expectRuntime(runtime);
     watchers.push_back(std::make_unique<docker::Watcher>(
-        config.docker, [&](RuntimeEvent e) { mailbox.post(std::move(e)); }));
-  }
+        runtime, socket, [&](RuntimeEvent e) { mailbox.post(std::move(e)); }));
+  };
+  if (config.docker.enabled) engine(docker::Watcher::kDocker, config.docker.socket);
+  for (const auto& e : config.docker.endpoints) engine(e.name, e.socket);
   if (config.containerd.enabled) {
     manager.expectRuntime(ctrd::Watcher::kRuntime);
     watchers.push_back(std::make_unique<ctrd::Watcher>(

@@ -68,6 +68,7 @@ Container parseInspect(std::string_view body) {
     const json& state = j.at("State");
     c.pid = state.value("Pid", 0);
     c.running = state.value("Running", false);
+    c.startedAt = state.value("StartedAt", "");
     c.networkMode = j.value("HostConfig", json::object()).value("NetworkMode", "");
     c.sandboxKey = j.value("NetworkSettings", json::object()).value("SandboxKey", "");
     c.labels = stringMap(j.value("Config", json::object()), "Labels");

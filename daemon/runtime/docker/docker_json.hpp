@@ -29,6 +29,7 @@ struct Container {
   std::string name;  // without Docker's leading '/'
   pid_t pid = 0;
   bool running = false;
+  std::string startedAt;    // State.StartedAt: tells two runs of one container apart
   std::string networkMode;  // "default", "bridge", "host", "none", "container:<id>", a network
   std::string sandboxKey;   // the namespace's own mount; empty in container: mode
   std::map<std::string, std::string> labels;

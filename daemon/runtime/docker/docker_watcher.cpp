@@ -6,28 +6,31 @@ namespace netvrf::docker {
 namespace {
 
 // rename: the entry follows the container's new name. Networks: create and destroy, for the
-// netvrf.vrf label on bridge networks.
+// netvrf.vrf label on bridge networks. Podman filters on its own names ("died", "remove"), though
+// it reports "die"; both engines accept names they do not know.
 constexpr const char* kFilters =
-    R"({"type":["container","network"],"event":["start","die","destroy","rename","create"]})";
-
-std::optional<NetworkInfo> bridgeNetwork(const Network& n) {
-  if (n.bridge.empty()) return std::nullopt;
-  return NetworkInfo{Watcher::kRuntime, n.id, n.name, n.bridge, n.labels};
-}
+    R"({"type":["container","network"],)"
+    R"("event":["start","die","died","destroy","remove","rename","create"]})";
 
 }  // namespace
 
-Watcher::Watcher(DockerConfig config, std::function<void(RuntimeEvent)> sink)
-    : config_(std::move(config)),
+std::optional<NetworkInfo> Watcher::bridgeNetwork(const Network& n) const {
+  if (n.bridge.empty()) return std::nullopt;
+  return NetworkInfo{runtime_, n.id, n.name, n.bridge, n.labels};
+}
+
+Watcher::Watcher(std::string runtime, std::string socket, std::function<void(RuntimeEvent)> sink)
+    : runtime_(std::move(runtime)),
+      socket_(std::move(socket)),
       sink_(std::move(sink)),
       stream_(
-          config_.socket, kFilters,
+          socket_, kFilters,
           {
               .connected = [this] { queue_.push(Connected{}); },
               .disconnected = [this](const std::string& why) { queue_.push(Disconnected{why}); },
               .event = [this](Event e) { queue_.push(std::move(e)); },
           }),
-      api_(config_.socket) {}
+      api_(socket_) {}
 
 Watcher::~Watcher() {
   stop();
@@ -51,21 +54,21 @@ void Watcher::resolveLoop() {
     } catch (const Unavailable& e) {
       // Docker went away mid-way: the stream notices too, and the resync after the reconnect
       // repairs whatever this item would have done.
-      log::debug(std::string("docker: ") + e.what());
+      log::debug(runtime_ + ": " + e.what());
     } catch (const std::exception& e) {
-      log::warning(std::string("docker: ") + e.what());
+      log::warning(runtime_ + ": " + e.what());
     }
   }
 }
 
 void Watcher::handle(Item& item) {
   if (std::holds_alternative<Connected>(item)) {
-    if (available_ != true) sink_(RuntimeAvailability{kRuntime, true, config_.socket});
+    if (available_ != true) sink_(RuntimeAvailability{runtime_, true, socket_});
     available_ = true;
     resync();
   } else if (auto* d = std::get_if<Disconnected>(&item)) {
     if (available_ != false)
-      sink_(RuntimeAvailability{kRuntime, false, config_.socket + ": " + d->why});
+      sink_(RuntimeAvailability{runtime_, false, socket_ + ": " + d->why});
     available_ = false;
   } else {
     auto& e = std::get<Event>(item);
@@ -80,13 +83,13 @@ void Watcher::handle(Item& item) {
         return;
       }
     }
-    sink_(ContainerStopped{kRuntime, e.id});
+    sink_(ContainerStopped{runtime_, e.id});
   }
 }
 
 void Watcher::handleNetwork(const Event& e) {
   if (e.action == "destroy") {
-    sink_(NetworkGone{kRuntime, e.id});
+    sink_(NetworkGone{runtime_, e.id});
     return;
   }
   if (e.action != "create") return;
@@ -103,7 +106,7 @@ void Watcher::resync() {
   if (nets.status != 200)
     throw std::runtime_error("list networks: HTTP " + std::to_string(nets.status) + ": " +
                              errorMessage(nets.body));
-  NetworksSynced networks{kRuntime, {}};
+  NetworksSynced networks{runtime_, {}};
   for (const auto& n : parseNetworkList(nets.body))
     if (auto info = bridgeNetwork(n)) networks.networks.push_back(std::move(*info));
   sink_(std::move(networks));
@@ -112,7 +115,7 @@ void Watcher::resync() {
   if (r.status != 200)
     throw std::runtime_error("list containers: HTTP " + std::to_string(r.status) + ": " +
                              errorMessage(r.body));
-  RuntimeSynced synced{kRuntime, {}};
+  RuntimeSynced synced{runtime_, {}};
   for (const auto& id : parseContainerList(r.body))
     if (auto running = resolve(id)) synced.running.push_back(std::move(*running));
   sink_(std::move(synced));
@@ -140,15 +143,22 @@ std::optional<ContainerRunning> Watcher::resolve(const std::string& id) {
   auto c = inspect(id);
   if (!c || !c->running || c->pid <= 0) return std::nullopt;
   ContainerRunning r;
-  r.info = {kRuntime, c->id, c->name, c->labels, c->hostNetwork(), c->sharedWith()};
+  r.info = {runtime_, c->id, c->name, c->labels, c->hostNetwork(), c->sharedWith()};
   if (r.info.hostNetwork) return r;
   try {
-    auto expected = expectedNs(*c);
-    if (!expected)
-      r.pinError =
-          "its namespace cannot be identified (no sandbox; network mode " + c->networkMode + ")";
-    else
+    if (auto expected = expectedNs(*c)) {
       r.pin = pinNetns(c->pid, expected);
+      return r;
+    }
+    // No sandbox to compare with (Podman's --network none, a pod member whose infra container
+    // has none): the pidfd proves the namespace is that process's; a second inspection proves
+    // the process is still this run of the container (a PID reused in between would show the
+    // container stopped, or started again at another time).
+    PinnedNetns pin = pinNetns(c->pid, std::nullopt);
+    auto again = inspect(id);
+    if (!again || !again->running || again->pid != c->pid || again->startedAt != c->startedAt)
+      return std::nullopt;  // gone meanwhile: its stop event follows
+    r.pin = std::move(pin);
   } catch (const std::system_error& e) {
     r.pinError = e.what();
   }

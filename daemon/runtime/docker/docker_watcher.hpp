@@ -7,21 +7,21 @@
 #include <variant>
 
 #include "common/blocking_queue.hpp"
-#include "config.hpp"
 #include "runtime/container_event.hpp"
 #include "runtime/docker/api_client.hpp"
 #include "runtime/docker/event_stream.hpp"
 
 namespace netvrf::docker {
 
-// Turns Docker's view into RuntimeEvents. Two threads: the EventStream reader, which only
-// queues, and a resolver, which inspects containers and pins their namespaces (the slow part)
-// in the order the events came.
+// Turns the view of an engine that speaks the Docker API (dockerd, Podman's service) into
+// RuntimeEvents. Two threads: the EventStream reader, which only queues, and a resolver, which
+// inspects containers and pins their namespaces (the slow part) in the order the events came.
 class Watcher : public RuntimeWatcher {
  public:
-  static constexpr const char* kRuntime = "docker";
+  static constexpr const char* kDocker = "docker";
 
-  Watcher(DockerConfig config, std::function<void(RuntimeEvent)> sink);
+  // `runtime` names the engine in everything reported ("docker", "podman"...).
+  Watcher(std::string runtime, std::string socket, std::function<void(RuntimeEvent)> sink);
   ~Watcher() override;
 
   void start() override;
@@ -44,8 +44,10 @@ class Watcher : public RuntimeWatcher {
   // that of the container it joined.
   std::optional<NsIdentity> expectedNs(const Container& c, int depth = 0);
   std::optional<Container> inspect(const std::string& id);
+  std::optional<NetworkInfo> bridgeNetwork(const Network& n) const;
 
-  DockerConfig config_;
+  std::string runtime_;
+  std::string socket_;
   std::function<void(RuntimeEvent)> sink_;
   BlockingQueue<Item> queue_;
   EventStream stream_;
