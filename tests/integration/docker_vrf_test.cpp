@@ -5,6 +5,7 @@
 // nothing.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -90,6 +91,31 @@ TEST_F(DockerVrfKernel, LabelledContainerIsAttachedWhenItStartsAndAfterARestart)
       },
       20s))
       << d.log();
+}
+
+// The same label on a Podman container, through Podman's Docker-compatible service.
+TEST_F(DockerVrfKernel, PodmanContainerTakesTheLabelToo) {
+  NETVRF_REQUIRE(missingPodman());
+  Docker podman = Docker::podman();
+  Netvrfd d(R"({"containerd": {"enabled": false}})");
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = podman.uniqueName("blue");
+  podman.runDetached(name, {"--network", "nvtpod", "--label", "netvrf.vrf=blue"});
+  ASSERT_TRUE(waitUntil([&] { return masterOf(name, "eth0") == "blue"; }, 20s)) << d.log();
+  json routes = ipJson(name, {"route", "show", "vrf", "blue"});
+  bool subnet = false;
+  for (const auto& r : routes) subnet |= r.value("dst", "") == "203.0.113.240/28";
+  EXPECT_TRUE(subnet) << routes.dump();
+  EXPECT_TRUE(logSays(d, "attached to VRF blue")) << d.log();
+  // Podman's own entry holds the same namespace, VRF and all.
+  Result ls = run({"ip", "netns", "ls"});
+  std::string podmans;
+  for (const auto& e : std::filesystem::directory_iterator("/var/run/netns")) {
+    std::string entry = e.path().filename().string();
+    if (entry.starts_with("netns-") && entryNs(entry) == entryNs(name)) podmans = entry;
+  }
+  ASSERT_FALSE(podmans.empty()) << ls.out;
+  EXPECT_EQ(masterOf(podmans, "eth0"), "blue");
 }
 
 TEST_F(DockerVrf, WithoutVrfSupportTheContainerStaysAsItWasAndTheLogSaysWhy) {

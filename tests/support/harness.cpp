@@ -80,6 +80,10 @@ std::string containerdSock() {
   return env("NETVRF_TEST_CONTAINERD_SOCK");
 }
 
+std::string podmanSock() {
+  return env("NETVRF_TEST_PODMAN_SOCK");
+}
+
 std::string testImage() {
   return env("NETVRF_TEST_IMAGE", "netvrf-test/busybox:v2");
 }
@@ -247,7 +251,11 @@ Netvrfd::Netvrfd(const std::string& extraConfig, const std::vector<std::string>&
       {"vrf",
        {{"table_file", dir_.path() + "/tables.json"},
         {"rt_tables_file", dir_.path() + "/rt_tables.conf"}}},
-      {"docker", {{"socket", dockerSock().empty() ? "/nonexistent.sock" : dockerSock()}}},
+      {"docker",
+       {{"socket", dockerSock().empty() ? "/nonexistent.sock" : dockerSock()},
+        {"endpoints",
+         {{{"name", "podman"},
+           {"socket", podmanSock().empty() ? "/nonexistent-podman.sock" : podmanSock()}}}}}},
       {"containerd",
        {{"socket", containerdSock().empty() ? "/nonexistent.sock" : containerdSock()}}}};
   if (!extraConfig.empty()) config.merge_patch(nlohmann::json::parse(extraConfig));

@@ -37,7 +37,9 @@ std::optional<std::string> missingDocker();
 std::string dockerSock();
 std::string containerdSock();
 std::string testImage();
+std::string podmanSock();
 std::optional<std::string> missingContainerd();
+std::optional<std::string> missingPodman();
 // Needs a kernel with VRF support: scripts/test runs such tests in the VM (tests/vm).
 std::optional<std::string> missingVrf();
 
@@ -66,10 +68,13 @@ class TempDir {
   std::string path_;
 };
 
-// The test dockerd, through the docker CLI.
+// The test dockerd through the docker CLI, or (Docker::podman()) the test Podman service
+// through `podman --remote`, which takes the same commands.
 class Docker {
  public:
   Docker();
+  static Docker podman();
+  Docker(Docker&&) = default;
   ~Docker();  // removes every container and network this object made
   // `docker run -d --name NAME ARGS... IMAGE [CMD...]`; returns the id.
   std::string runDetached(const std::string& name, const std::vector<std::string>& args = {},
@@ -86,6 +91,10 @@ class Docker {
   std::string uniqueName(const std::string& stem);
 
  private:
+  Docker(std::vector<std::string> cli, std::string image);
+  std::vector<std::string> removeArgs(const std::string& name) const;
+  std::vector<std::string> cli_;
+  std::string image_;
   std::vector<std::string> started_;
   std::vector<std::string> networks_;
 };

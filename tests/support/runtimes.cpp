@@ -1,4 +1,5 @@
-// The test runtimes: the test dockerd through the docker CLI, the test containerd through ctr.
+// The test runtimes: the test dockerd through the docker CLI, the test containerd through ctr,
+// the test Podman service through podman --remote.
 #include <unistd.h>
 
 #include <atomic>
@@ -72,10 +73,35 @@ std::optional<std::string> missingDocker() {
   return std::nullopt;
 }
 
-Docker::Docker() = default;
+std::optional<std::string> missingPodman() {
+  if (auto why = missingRoot()) return why;
+  if (podmanSock().empty())
+    return "needs the test podman service (NETVRF_TEST_PODMAN_SOCK unset); run it through "
+           "scripts/test";
+  if (run({"curl", "-sf", "--unix-socket", podmanSock(), "http://localhost/_ping"}).status != 0)
+    return "the test podman service at " + podmanSock() + " does not answer";
+  return std::nullopt;
+}
+
+Docker::Docker() : Docker({"/usr/bin/docker", "-H", "unix://" + dockerSock()}, testImage()) {}
+
+Docker::Docker(std::vector<std::string> cli, std::string image)
+    : cli_(std::move(cli)), image_(std::move(image)) {}
+
+// Podman names images it loaded from an archive under localhost/.
+Docker Docker::podman() {
+  return Docker({"podman", "--remote", "--url", "unix://" + podmanSock()},
+                "localhost/" + testImage());
+}
+
+// podman rm -f stops with SIGTERM first and waits 10 s for it; docker rm -f kills at once.
+std::vector<std::string> Docker::removeArgs(const std::string& name) const {
+  if (cli_.front() == "podman") return {"rm", "-f", "-t", "0", name};
+  return {"rm", "-f", name};
+}
 
 Docker::~Docker() {
-  for (const auto& name : started_) cli({"rm", "-f", name});
+  for (const auto& name : started_) cli(removeArgs(name));
   for (const auto& name : networks_) cli({"network", "rm", name});
 }
 
@@ -90,7 +116,7 @@ std::string Docker::createNetwork(const std::string& name, const std::vector<std
 }
 
 Result Docker::cli(std::vector<std::string> args) {
-  args.insert(args.begin(), {"/usr/bin/docker", "-H", "unix://" + dockerSock()});
+  args.insert(args.begin(), cli_.begin(), cli_.end());
   return run(args);
 }
 
@@ -103,7 +129,7 @@ std::string Docker::runDetached(const std::string& name, const std::vector<std::
                                 const std::vector<std::string>& cmd) {
   std::vector<std::string> a{"run", "-d", "--name", name};
   a.insert(a.end(), args.begin(), args.end());
-  a.push_back(testImage());
+  a.push_back(image_);
   a.insert(a.end(), cmd.begin(), cmd.end());
   started_.push_back(name);
   Result r = cli(a);
@@ -116,7 +142,7 @@ std::string Docker::runDetached(const std::string& name, const std::vector<std::
 }
 
 void Docker::remove(const std::string& name) {
-  Result r = cli({"rm", "-f", name});
+  Result r = cli(removeArgs(name));
   if (r.status != 0) throw std::runtime_error("docker rm " + name + ": " + r.out);
 }
 
