@@ -152,10 +152,40 @@ void Manager::onRunning(ContainerRunning r) {
   }
   c.info = std::move(r.info);
   c.attach = AttachState::None;  // a new instance: its namespace has never been attached
+  c.retry.reset();
+  c.retryAfter = std::chrono::milliseconds(0);
+  c.lastFailure.clear();
   registerContainer(c, std::move(*r.pin));
   if (c.state == BindingState::Registered) {
     watchExit(key, c);
     maybeAttach(key, c);
+  } else if (c.retryable) {
+    scheduleRetry(key, c);
+  }
+}
+
+void Manager::scheduleRetry(const std::string& key, Container& c) {
+  watchExit(key, c);  // gone meanwhile: forgotten, no more tries
+  c.retryAfter = std::min(std::chrono::milliseconds(30000),
+                          std::max(std::chrono::milliseconds(500), c.retryAfter * 2));
+  c.retry = loop_.addTimer(c.retryAfter, [this, key] { retryRegistration(key); });
+}
+
+void Manager::retryRegistration(const std::string& key) {
+  auto it = containers_.find(key);
+  if (it == containers_.end()) return;
+  Container& c = it->second;
+  if (c.state != BindingState::Failed || !c.retryable || processExited(c.pin.pidfd.get())) return;
+  PinnedNetns pin = std::move(c.pin);
+  c.retryable = false;
+  registerContainer(c, std::move(pin));
+  if (c.state == BindingState::Registered) {
+    c.lastFailure.clear();
+    c.retryAfter = std::chrono::milliseconds(0);
+    watchExit(key, c);
+    maybeAttach(key, c);
+  } else if (c.retryable) {
+    scheduleRetry(key, c);  // replaces this timer's own source: nothing of it is used after
   }
 }
 
@@ -324,6 +354,7 @@ void Manager::handleAttached(AttachOutcome o) {
 }
 
 void Manager::registerContainer(Container& c, PinnedNetns pin) {
+  c.retryable = false;
   auto names = candidateNames(c.info);
   std::vector<std::string> reasons;
   bool anyValid = false;
@@ -347,7 +378,16 @@ void Manager::registerContainer(Container& c, PinnedNetns pin) {
         log::debug(describe(c.info) + ": " + e.what(), fieldsOf(c.info));
         return;
       }
-      setState(c, BindingState::Failed, std::string("cannot register: ") + e.what());
+      std::string failure = std::string("cannot register: ") + e.what();
+      c.retryable = isErrno(e, ENOSPC) || isErrno(e, EROFS) || isErrno(e, EDQUOT) ||
+                    isErrno(e, ENOMEM) || isErrno(e, EMFILE) || isErrno(e, ENFILE);
+      if (c.retryable) c.pin = std::move(pin);  // kept for the next try (scheduleRetry)
+      // Said once, not at every retry.
+      if (failure != c.lastFailure)
+        setState(c, BindingState::Failed,
+                 failure + (c.retryable ? "; trying again until it works" : ""));
+      c.state = BindingState::Failed;
+      c.lastFailure = failure;
       return;
     }
   }
@@ -414,6 +454,7 @@ void Manager::unregister(Container& c, const std::string& why) {
 }
 
 void Manager::watchExit(const std::string& key, Container& c) {
+  c.exitWatch.reset();  // sd-event refuses a second source on the same pidfd
   c.exitWatch =
       loop_.addIo(c.pin.pidfd.get(), EPOLLIN, [this, key](uint32_t) { onProcessExit(key); });
 }

@@ -148,6 +148,12 @@ class Manager {
     std::vector<std::string> interfaces;         // while Attached
     AttachState hostAttach = AttachState::None;  // netvrf.host_vrf
     std::optional<HostSideRequest> hostLeg;      // while Pending or Attached
+    // A registration that failed for a reason that may pass (the state directory full or
+    // read-only): the pin is kept and it is tried again, later each time.
+    bool retryable = false;
+    EventLoop::Source retry;
+    std::chrono::milliseconds retryAfter{0};
+    std::string lastFailure;
   };
 
   // A runtime's bridge network, attached to a host VRF when labelled netvrf.vrf.
@@ -165,6 +171,8 @@ class Manager {
   void submitNetworkAttach(const std::string& key, Network& n, InsideRequest req, Reply reply);
 
   void onRunning(ContainerRunning r);
+  void scheduleRetry(const std::string& key, Container& c);
+  void retryRegistration(const std::string& key);
   void onStopped(const std::string& key);
   void onRuntimeList(RuntimeSynced s);
   void onAvailability(const RuntimeAvailability& a);

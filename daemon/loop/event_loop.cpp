@@ -66,6 +66,19 @@ EventLoop::Source EventLoop::addSignal(int signal, std::function<void()> cb) {
   });
 }
 
+EventLoop::Source EventLoop::addTimer(std::chrono::milliseconds after, std::function<void()> cb) {
+  using F = std::function<void()>;
+  return attach(std::move(cb), "sd_event_add_time_relative", [&](sd_event_source** s, F* f) {
+    return sd_event_add_time_relative(
+        event_, s, CLOCK_MONOTONIC, uint64_t(after.count()) * 1000, 0,
+        [](sd_event_source*, uint64_t, void* u) {
+          (*static_cast<F*>(u))();
+          return 0;
+        },
+        f);
+  });
+}
+
 void EventLoop::enableWatchdog() {
   check(sd_event_set_watchdog(event_, 1), "sd_event_set_watchdog");
 }

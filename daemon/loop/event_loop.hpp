@@ -2,6 +2,7 @@
 
 #include <systemd/sd-event.h>
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <utility>
@@ -45,6 +46,8 @@ class EventLoop {
   Source addIo(int fd, uint32_t events, std::function<void(uint32_t)> callback);
   // The signal must be blocked in every thread first (see blockSignals()).
   Source addSignal(int signal, std::function<void()> callback);
+  // Calls `callback` once, `after` from now (CLOCK_MONOTONIC).
+  Source addTimer(std::chrono::milliseconds after, std::function<void()> callback);
 
   // Sends WATCHDOG=1 at half the interval the service manager asked for, if it asked.
   void enableWatchdog();
