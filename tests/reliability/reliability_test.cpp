@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <mutex>
@@ -318,6 +319,52 @@ TEST_F(Reliability, ContainersThatDieAtOnceWhilePidsCycle) {
   else
     note << "no wrap, PID reuse not provoked";
   f.note = note.str();
+  record(f);
+  expectClean(f);
+}
+
+// The state directory full, then read-only: a container that starts meanwhile is reported with
+// the cause, nothing is mounted without its ownership record, and it is registered as soon as
+// the directory takes writes again.
+TEST_F(Reliability, AFullOrReadOnlyStateDirectoryDelaysButLosesNothing) {
+  Figures f = figures("state directory full, then read-only", 1);
+  std::string st = stateDir();
+  std::filesystem::create_directories(st);
+  ASSERT_EQ(run({"mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", st}).status, 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { run({"umount", "-l", path}); }
+  } unmount{st};
+  Netvrfd d(config());
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string pfx = prefix("s");
+  int nsFdsBefore = namespaceFds(d.pid());
+  auto refusedThenRegistered = [&](const std::string& name, const std::string& cause,
+                                   const std::vector<std::string>& allowWrites) {
+    docker_.runDetached(name, {"--network", "none"});
+    ++f.containers;
+    EXPECT_TRUE(waitUntil([&] {
+      std::string log = d.log();
+      return log.find(name) != std::string::npos && log.find(cause) != std::string::npos;
+    })) << d.log();
+    if (entryExists(name) || isMounted(netnsPath(name))) ++f.wrong;  // a mount with no record
+    std::this_thread::sleep_for(2s);  // a few retries while it still fails
+    ASSERT_EQ(run(allowWrites).status, 0);
+    if (!waitUntil([&] { return entryNs(name) == docker_.ns(name); }, 40s)) {
+      ++f.lost;
+      ADD_FAILURE() << name << " not registered once writes worked again\n" << d.log();
+    }
+  };
+  // cat stops at ENOSPC.
+  run({"sh", "-c", "cat /dev/zero >" + st + "/fill"});
+  refusedThenRegistered(pfx + "full", "No space left on device", {"rm", st + "/fill"});
+  ASSERT_EQ(run({"mount", "-o", "remount,ro", st}).status, 0);
+  refusedThenRegistered(pfx + "ro", "Read-only file system", {"mount", "-o", "remount,rw", st});
+  addConsistency(f, settle(docker_, pfx, stateDir(), {}, 30s), d);
+  docker_.remove(pfx + "full");
+  docker_.remove(pfx + "ro");
+  countLeftovers(f, pfx, d.pid(), nsFdsBefore, {});
+  stopAndCount(d, f);
   record(f);
   expectClean(f);
 }
