@@ -114,8 +114,9 @@ Config parseConfig(std::string_view text, std::string_view origin) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
-    // nlohmann's text reads "[json.exception.parse_error.101] parse error at line 2, ...".
+  } catch (const json::exception& e) {
+    // A syntax error, or a number too big for a double (out_of_range.406, "1e400"). nlohmann's
+    // text reads "[json.exception.parse_error.101] parse error at line 2, ...".
     std::string what = e.what();
     auto pos = what.find("] ");
     throw ConfigError(std::string(origin) + ": " +

@@ -1,6 +1,7 @@
 #include "runtime/docker/docker_json.hpp"
 
 #include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -9,6 +10,21 @@ namespace netvrf::docker {
 using nlohmann::json;
 
 namespace {
+
+// obj[key] if it is a string, else "" (json::value() would throw for another type).
+std::string stringOf(const json& obj, const char* key) {
+  auto it = obj.find(key);  // end() too when obj is no object
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// obj[key] if it is an integer that fits, else 0 (a double out of range would be UB to convert).
+int64_t int64Of(const json& obj, const char* key) {
+  auto it = obj.find(key);
+  if (it == obj.end()) return 0;
+  if (it->is_number_unsigned())
+    return it->get<uint64_t>() <= uint64_t(INT64_MAX) ? int64_t(it->get<uint64_t>()) : 0;
+  return it->is_number_integer() ? it->get<int64_t>() : 0;
+}
 
 std::map<std::string, std::string> stringMap(const json& obj, const char* key) {
   std::map<std::string, std::string> out;
@@ -21,33 +37,50 @@ std::map<std::string, std::string> stringMap(const json& obj, const char* key) {
 Network networkOf(const json& j) {
   if (!j.is_object() || !j.contains("Id") || !j["Id"].is_string())
     throw std::runtime_error("network: no Id");
-  Network n;
-  n.id = j["Id"];
-  n.name = j.value("Name", "");
-  n.driver = j.value("Driver", "");
-  n.labels = stringMap(j, "Labels");
-  if (n.driver == "bridge") {
-    auto options = stringMap(j, "Options");
-    auto name = options.find("com.docker.network.bridge.name");
-    n.bridge = name != options.end() ? name->second : "br-" + n.id.substr(0, 12);
+  try {
+    Network n;
+    n.id = j["Id"];
+    n.name = j.value("Name", "");
+    n.driver = j.value("Driver", "");
+    n.labels = stringMap(j, "Labels");
+    if (n.driver == "bridge") {
+      auto options = stringMap(j, "Options");
+      auto name = options.find("com.docker.network.bridge.name");
+      n.bridge = name != options.end() ? name->second : "br-" + n.id.substr(0, 12);
+    }
+    return n;
+  } catch (const json::exception& e) {  // a field of another type ("Name": 1)
+    throw std::runtime_error(std::string("network: ") + e.what());
   }
-  return n;
+}
+
+// State.Pid: 0 when absent; a pid_t, or the document is malformed.
+pid_t pidOf(const json& state) {
+  auto it = state.find("Pid");
+  if (it == state.end()) return 0;
+  if (it->is_number_unsigned() &&
+      it->get<uint64_t>() <= uint64_t(std::numeric_limits<pid_t>::max()))
+    return pid_t(it->get<uint64_t>());
+  throw std::runtime_error("inspect: State.Pid is not a PID: " + it->dump());
 }
 
 }  // namespace
 
+// Never throws: it runs inside libcurl's write callback. A field of an unexpected type reads as
+// absent.
 std::optional<Event> parseEvent(std::string_view line) {
   json j = json::parse(line, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return std::nullopt;
   Event e;
-  e.type = j.value("Type", "");
+  e.type = stringOf(j, "Type");
   if (e.type != "container" && e.type != "network") return std::nullopt;
-  e.action = j.value("Action", "");
-  const json& actor = j.value("Actor", json::object());
-  e.id = actor.value("ID", "");
-  if (auto a = actor.find("Attributes"); a != actor.end() && a->is_object())
-    e.name = a->value("name", "");
-  e.timeNano = j.value("timeNano", int64_t{0});
+  e.action = stringOf(j, "Action");
+  if (auto actor = j.find("Actor"); actor != j.end()) {
+    e.id = stringOf(*actor, "ID");
+    if (auto attributes = actor->find("Attributes"); attributes != actor->end())
+      e.name = stringOf(*attributes, "name");
+  }
+  e.timeNano = int64Of(j, "timeNano");
   if (e.action.empty() || e.id.empty()) return std::nullopt;
   return e;
 }
@@ -66,7 +99,7 @@ Container parseInspect(std::string_view body) {
     c.name = j.value("Name", "");
     if (c.name.starts_with('/')) c.name.erase(0, 1);
     const json& state = j.at("State");
-    c.pid = state.value("Pid", 0);
+    c.pid = pidOf(state);
     c.running = state.value("Running", false);
     c.startedAt = state.value("StartedAt", "");
     c.networkMode = j.value("HostConfig", json::object()).value("NetworkMode", "");

@@ -21,7 +21,7 @@ struct Event {
 };
 
 // One line of GET /events. Nothing for lines that are not container or network events, or not
-// JSON.
+// JSON. Never throws.
 std::optional<Event> parseEvent(std::string_view line);
 
 struct Container {
@@ -49,7 +49,7 @@ struct Network {
   std::map<std::string, std::string> labels;
 };
 
-// GET /networks/ID.
+// GET /networks/ID. Throws std::runtime_error on a malformed document, as the next two do.
 Network parseNetwork(std::string_view body);
 // GET /networks.
 std::vector<Network> parseNetworkList(std::string_view body);
