@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "runtime/containerd/event_decode.hpp"
 #include "runtime/containerd/spec.hpp"
-#include "task_events.pb.h"
 
 namespace netvrf::ctrd {
 namespace {
@@ -125,23 +125,16 @@ void Watcher::resync(const std::vector<std::string>& namespaces) {
 
 void Watcher::onEvent(const Client::Event& e) {
   if (!wanted(e.ns)) return;
-  if (e.topic == "/tasks/start") {
-    ::containerd::events::TaskStart start;
-    if (!start.ParseFromString(e.payload)) throw std::runtime_error("undecodable TaskStart");
-    if (auto r = resolve(e.ns, start.container_id(), pid_t(start.pid()))) {
+  auto event = decodeTaskEvent(e.topic, e.payload);
+  if (!event) return;
+  if (const auto* started = std::get_if<TaskStarted>(&*event)) {
+    if (auto r = resolve(e.ns, started->containerId, pid_t(started->pid))) {
       sink_(std::move(*r));
       return;
     }
-    sink_(ContainerStopped{runtimeOf(e.ns), start.container_id()});
-  } else if (e.topic == "/tasks/exit") {
-    ::containerd::events::TaskExit exit;
-    if (!exit.ParseFromString(e.payload)) throw std::runtime_error("undecodable TaskExit");
-    if (exit.id() == exit.container_id())  // the task's init process, not an exec
-      sink_(ContainerStopped{runtimeOf(e.ns), exit.container_id()});
-  } else if (e.topic == "/tasks/delete") {
-    ::containerd::events::TaskDelete del;
-    if (!del.ParseFromString(e.payload)) throw std::runtime_error("undecodable TaskDelete");
-    sink_(ContainerStopped{runtimeOf(e.ns), del.container_id()});
+    sink_(ContainerStopped{runtimeOf(e.ns), started->containerId});
+  } else {
+    sink_(ContainerStopped{runtimeOf(e.ns), std::get<TaskEnded>(*event).containerId});
   }
 }
 
