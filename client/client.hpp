@@ -1,13 +1,13 @@
 #pragma once
 
-// What every netvrfctl command shares: the proxy, argument errors, and table output.
+// What every netvrfctl command shares: the proxy, the parsed requests, and table output.
 #include <sdbus-c++/sdbus-c++.h>
 
 #include <nlohmann/json.hpp>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "arguments.hpp"
 #include "netvrf1_proxy.h"
 
 namespace netvrfctl {
@@ -28,27 +28,18 @@ class Client : public sdbus::ProxyInterfaces<org::netvrf1::Manager_proxy> {
                           const std::string& vrf) override;
 };
 
-// Wrong command-line arguments: netvrfctl prints "netvrfctl: VERB: what" and exits with 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-using Args = std::vector<std::string>;  // the verb's arguments, without the verb
-
 // Aligned columns, as `ip -br` and `networkctl list` print them.
 void printTable(const std::vector<std::vector<std::string>>& rows);
 std::string orDash(const std::string& s);
 std::string joined(const std::vector<std::string>& items);  // "a, b"
-uint32_t tableArg(const std::string& text);                  // --table N; throws UsageError
 
-// The commands; each returns the exit code.
-int list(Client& c, const Args& args);
-int status(Client& c, const Args& args);
-int attach(Client& c, const Args& args);
-int detach(Client& c, const Args& args);
-int vrf(Client& c, const Args& args);
-int netns(Client& c, const Args& args);
-int network(Client& c, const Args& args);
+// The commands (arguments.hpp parses their requests); each returns the exit code.
+int list(Client& c, const ListRequest& r);
+int status(Client& c, const StatusRequest& r);
+int attach(Client& c, const AttachRequest& r);
+int detach(Client& c, const DetachRequest& r);
+int vrf(Client& c, const VrfRequest& r);
+int netns(Client& c, const NetnsRequest& r);
+int network(Client& c, const NetworkRequest& r);
 
 }  // namespace netvrfctl

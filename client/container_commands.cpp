@@ -23,8 +23,7 @@ json containersJson(Client& c) {
 
 }  // namespace
 
-int list(Client& c, const Args& args) {
-  if (!args.empty()) throw UsageError("unexpected '" + args[0] + "'");
+int list(Client& c, const ListRequest&) {
   json all = containersJson(c);
   if (c.json) {
     std::cout << all.dump() << "\n";
@@ -40,9 +39,8 @@ int list(Client& c, const Args& args) {
   return 0;
 }
 
-int status(Client& c, const Args& args) {
-  if (args.size() != 1) throw UsageError("needs exactly one CONTAINER");
-  const std::string& which = args[0];
+int status(Client& c, const StatusRequest& r) {
+  const std::string& which = r.container;
   json match = json::array();
   for (const auto& x : containersJson(c)) {
     if (x["name"] == which) {
@@ -77,84 +75,42 @@ int status(Client& c, const Args& args) {
   return 0;
 }
 
-// attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict]
-// attach CONTAINER --vrf NAME --host --address CIDR... [--gateway IP]... [--table N]
-int attach(Client& c, const Args& args) {
-  std::string container, vrf;
+int attach(Client& c, const AttachRequest& r) {
   std::map<std::string, sdbus::Variant> options;
-  std::vector<std::string> interfaces, addresses, gateways;
-  bool host = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    bool hasValue = i + 1 < args.size();
-    if (a == "--vrf" && hasValue)
-      vrf = args[++i];
-    else if (a == "--table" && hasValue)
-      options["table"] = sdbus::Variant(tableArg(args[++i]));
-    else if (a == "--interface" && hasValue)
-      interfaces.push_back(args[++i]);
-    else if (a == "--address" && hasValue)
-      addresses.push_back(args[++i]);
-    else if (a == "--gateway" && hasValue)
-      gateways.push_back(args[++i]);
-    else if (a == "--strict")
-      options["strict"] = sdbus::Variant(true);
-    else if (a == "--host")
-      host = true;
-    else if (a.rfind("--", 0) != 0 && container.empty())
-      container = a;
-    else
-      throw UsageError("unexpected '" + a + "'");
-  }
-  if (container.empty() || vrf.empty()) throw UsageError("needs CONTAINER and --vrf NAME");
-  if (!host && (!addresses.empty() || !gateways.empty()))
-    throw UsageError("--address and --gateway are for --host");
-  if (host && (!interfaces.empty() || options.count("strict")))
-    throw UsageError("--interface and --strict are not for --host");
-  if (host && addresses.empty()) throw UsageError("--host needs --address CIDR");
-  if (host) {
+  if (r.table) options["table"] = sdbus::Variant(*r.table);
+  if (r.strict) options["strict"] = sdbus::Variant(true);
+  if (r.host) {
     options["host"] = sdbus::Variant(true);
-    options["addresses"] = sdbus::Variant(addresses);
-    if (!gateways.empty()) options["gateways"] = sdbus::Variant(gateways);
+    options["addresses"] = sdbus::Variant(r.addresses);
+    if (!r.gateways.empty()) options["gateways"] = sdbus::Variant(r.gateways);
   }
-  if (!interfaces.empty()) options["interfaces"] = sdbus::Variant(interfaces);
-  auto [ifs, table] = c.AttachContainer(container, vrf, options);
+  if (!r.interfaces.empty()) options["interfaces"] = sdbus::Variant(r.interfaces);
+  auto [ifs, table] = c.AttachContainer(r.container, r.vrf, options);
   if (c.json) {
-    std::cout << json{{"container", container},
-                      {"vrf", vrf},
-                      {"host", host},
+    std::cout << json{{"container", r.container},
+                      {"vrf", r.vrf},
+                      {"host", r.host},
                       {"table", table},
                       {"interfaces", ifs}}
               << "\n";
-  } else if (host) {
-    std::cout << container << ": leg into host VRF " << vrf << " (table " << table
+  } else if (r.host) {
+    std::cout << r.container << ": leg into host VRF " << r.vrf << " (table " << table
               << ") through " << joined(ifs) << "\n";
   } else {
-    std::cout << container << ": in VRF " << vrf << " (table " << table << ")"
+    std::cout << r.container << ": in VRF " << r.vrf << " (table " << table << ")"
               << (ifs.empty() ? "" : ": " + joined(ifs)) << "\n";
   }
   return 0;
 }
 
-// detach CONTAINER [--vrf NAME]
-int detach(Client& c, const Args& args) {
-  std::string container, vrf;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--vrf" && i + 1 < args.size())
-      vrf = args[++i];
-    else if (args[i].rfind("--", 0) != 0 && container.empty())
-      container = args[i];
-    else
-      throw UsageError("unexpected '" + args[i] + "'");
-  }
-  if (container.empty()) throw UsageError("needs CONTAINER");
-  auto vrfs = c.DetachContainer(container, vrf);
+int detach(Client& c, const DetachRequest& r) {
+  auto vrfs = c.DetachContainer(r.container, r.vrf);
   if (c.json)
-    std::cout << json{{"container", container}, {"vrfs", vrfs}} << "\n";
+    std::cout << json{{"container", r.container}, {"vrfs", vrfs}} << "\n";
   else if (vrfs.empty())
-    std::cout << container << ": not in a VRF; nothing to do\n";
+    std::cout << r.container << ": not in a VRF; nothing to do\n";
   else
-    std::cout << container << ": detached from " << joined(vrfs) << "\n";
+    std::cout << r.container << ": detached from " << joined(vrfs) << "\n";
   return 0;
 }
 

@@ -2,6 +2,7 @@
 // answer comes from the daemon through the generated proxy.
 #include <cstdio>
 #include <iostream>
+#include <variant>
 
 #include "client.hpp"
 
@@ -11,41 +12,40 @@ using namespace netvrfctl;
 
 struct Verb {
   const char* name;
-  int (*run)(Client&, const Args&);
   const char* usage;  // its lines of --help
 };
 
 const Verb kVerbs[] = {
-    {"list", list, "  list              every container netvrfd follows, with its netns entry and VRFs\n"},
-    {"status", status, "  status CONTAINER  one container, by name or id prefix\n"},
-    {"describe", nullptr, "  describe          the whole state as one JSON document\n"},
-    {"attach", attach,
+    {"list", "  list              every container netvrfd follows, with its netns entry and VRFs\n"},
+    {"status", "  status CONTAINER  one container, by name or id prefix\n"},
+    {"describe", "  describe          the whole state as one JSON document\n"},
+    {"attach",
      "  attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict]\n"
      "                    put the container's interfaces into VRF NAME inside its namespace\n"
      "  attach CONTAINER --vrf NAME --host --address CIDR... [--gateway IP]... [--table N]\n"
      "                    give it a veth leg into VRF NAME on the host\n"},
-    {"detach", detach,
+    {"detach",
      "  detach CONTAINER [--vrf NAME]\n"
      "                    take it out again (every VRF netvrfd made, and its leg, without --vrf)\n"},
-    {"vrf", vrf,
+    {"vrf",
      "  vrf list          the VRFs on the host, their tables and interfaces\n"
      "  vrf add NAME [--table N]\n"
      "                    create VRF NAME on the host (a table from the configured range)\n"
      "  vrf del NAME      delete it (it must have no interfaces)\n"},
-    {"netns", netns,
+    {"netns",
      "  netns ls          every entry in /var/run/netns, and whose it is\n"
      "  netns add NAME --pid PID\n"
      "                    show PID's network namespace as NAME until the process exits\n"
      "  netns del NAME    remove such an entry\n"},
-    {"network", network,
+    {"network",
      "  network list      the runtimes' bridge networks and the host VRFs they are in\n"
      "  network attach NETWORK --vrf NAME [--table N]\n"
      "                    put the network's bridge into VRF NAME on the host\n"
      "  network detach NETWORK\n"
      "                    take it out again (its netvrf.vrf label is not applied again)\n"},
-    {"reload", nullptr,
+    {"reload",
      "  reload            make netvrfd read its configuration file again (as SIGHUP does)\n"},
-    {"monitor", nullptr, "  monitor           print changes as they happen, until interrupted\n"},
+    {"monitor", "  monitor           print changes as they happen, until interrupted\n"},
 };
 
 void usage(FILE* out) {
@@ -58,12 +58,23 @@ void usage(FILE* out) {
   std::fputs(text.c_str(), out);
 }
 
-int run(Client& client, sdbus::IConnection& bus, const std::string& verb, const Args& args) {
-  if (verb == "describe" && args.empty()) {
+// Runs one parsed request; each command returns the exit code.
+struct Run {
+  Client& client;
+  sdbus::IConnection& bus;
+
+  int operator()(const ListRequest& r) { return list(client, r); }
+  int operator()(const StatusRequest& r) { return status(client, r); }
+  int operator()(const AttachRequest& r) { return attach(client, r); }
+  int operator()(const DetachRequest& r) { return detach(client, r); }
+  int operator()(const VrfRequest& r) { return vrf(client, r); }
+  int operator()(const NetnsRequest& r) { return netns(client, r); }
+  int operator()(const NetworkRequest& r) { return network(client, r); }
+  int operator()(const DescribeRequest&) {
     std::cout << client.Describe() << "\n";
     return 0;
   }
-  if (verb == "reload" && args.empty()) {
+  int operator()(const ReloadRequest&) {
     auto restart = client.Reload();
     if (client.json)
       std::cout << json{{"needs_restart", restart}} << "\n";
@@ -72,46 +83,33 @@ int run(Client& client, sdbus::IConnection& bus, const std::string& verb, const 
                 << (restart.empty() ? "" : "; takes a restart: " + joined(restart)) << "\n";
     return 0;
   }
-  if (verb == "monitor" && args.empty()) {
+  int operator()(const MonitorRequest&) {
     client.Describe();  // fails now, not silently later, when netvrfd is not there
     bus.enterEventLoop();
     return 0;
   }
-  for (const auto& v : kVerbs)
-    if (verb == v.name && v.run) return v.run(client, args);
-  throw UsageError("unknown command or wrong arguments");
-}
+};
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool asJson = false, help = false;
-  Args rest;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--json")
-      asJson = true;
-    else if (a == "-h" || a == "--help")
-      help = true;
-    else
-      rest.push_back(a);
-  }
-  if (help || rest.empty()) {
+  CommandLine cl = parseCommandLine(argc > 1 ? Args(argv + 1, argv + argc) : Args());
+  if (cl.help || !cl.verb) {
     for (const auto& v : kVerbs)
-      if (!rest.empty() && rest[0] == v.name) {
+      if (cl.verb == v.name) {
         std::printf("Usage: netvrfctl [--json]\n%s", v.usage);
         return 0;
       }
-    usage(help ? stdout : stderr);
-    return help ? 0 : 2;
+    usage(cl.help ? stdout : stderr);
+    return cl.help ? 0 : 2;
   }
-  std::string verb = rest[0];
-  rest.erase(rest.begin());
+  const std::string& verb = *cl.verb;
   try {
     auto bus = sdbus::createSystemBusConnection();
     Client client(*bus);
-    client.json = asJson;
-    return run(client, *bus, verb, rest);
+    client.json = cl.json;
+    // Parsed inside the try, where a UsageError gets its one line and exit code 2.
+    return std::visit(Run{client, *bus}, parseRequest(verb, cl.args));
   } catch (const UsageError& e) {
     std::fprintf(stderr, "netvrfctl: %s: %s (see netvrfctl %s --help)\n", verb.c_str(), e.what(),
                  verb.c_str());

@@ -1,6 +1,4 @@
 #include <algorithm>
-#include <climits>
-#include <cstdlib>
 #include <iostream>
 
 #include "client.hpp"
@@ -39,14 +37,6 @@ std::string joined(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "" : ", ") + i;
   return out;
-}
-
-uint32_t tableArg(const std::string& text) {
-  char* end = nullptr;
-  unsigned long long n = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || text[0] == '-' || *end || n > UINT32_MAX)
-    throw UsageError("--table: '" + text + "' is not a table number");
-  return uint32_t(n);
 }
 
 }  // namespace netvrfctl
