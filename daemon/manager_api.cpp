@@ -7,6 +7,7 @@
 #include "common/error.hpp"
 #include "manager.hpp"
 #include "manager_detail.hpp"
+#include "netns/name.hpp"
 
 namespace netvrf {
 
@@ -116,9 +117,10 @@ Manager::Found Manager::findRegistered(const std::string& which) const {
   const Container* c = byName ? byName : byId.size() == 1 ? byId.front() : nullptr;
   if (!c && byId.size() > 1)
     return {"", "org.netvrf1.Error.AmbiguousContainer",
-            "'" + which + "' matches " + std::to_string(byId.size()) +
+            "'" + printableName(which) + "' matches " + std::to_string(byId.size()) +
                 " containers; give more of the id"};
-  if (!c) return {"", "org.netvrf1.Error.NoSuchContainer", "no container " + which};
+  if (!c)
+    return {"", "org.netvrf1.Error.NoSuchContainer", "no container " + printableName(which)};
   if (c->state != BindingState::Registered)
     return {"", "org.netvrf1.Error.NotRegistered",
             describe(c->info) + " has no namespace entry (" + toString(c->state) + ")"};

@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "manager.hpp"
 #include "manager_detail.hpp"
+#include "netns/name.hpp"
 
 namespace netvrf {
 
@@ -68,9 +69,9 @@ Manager::Found Manager::findNetwork(const std::string& which) const {
   if (byId.size() == 1) return {byId.front(), "", ""};
   if (byId.size() > 1)
     return {"", "org.netvrf1.Error.AmbiguousNetwork",
-            "'" + which + "' matches " + std::to_string(byId.size()) +
+            "'" + printableName(which) + "' matches " + std::to_string(byId.size()) +
                 " networks; give more of the id"};
-  return {"", "org.netvrf1.Error.NoSuchNetwork", "no bridge network " + which};
+  return {"", "org.netvrf1.Error.NoSuchNetwork", "no bridge network " + printableName(which)};
 }
 
 void Manager::requestNetworkAttach(const std::string& key, const std::string& vrf,

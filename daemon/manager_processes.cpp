@@ -21,7 +21,8 @@ const char* errorNameFor(const std::system_error& e) {
 
 Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
   if (auto e = netnsNameError(name))
-    return {"", "org.netvrf1.Error.InvalidName", "namespace name '" + name + "': " + *e};
+    return {"", "org.netvrf1.Error.InvalidName",
+            "namespace name '" + printableName(name) + "': " + *e};
   if (pid <= 0)
     return {"", "org.netvrf1.Error.InvalidArgument", "PID " + std::to_string(pid) + " is not valid"};
   std::string key = keyOf(kProcessRuntime, name);
@@ -35,8 +36,15 @@ Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
   } catch (const std::system_error& e) {
     if (isErrno(e, ESRCH))
       return {"", "org.netvrf1.Error.NoSuchProcess", "no process " + std::to_string(pid)};
-    return {"", errorNameFor(e),
-            "process " + std::to_string(pid) + ": cannot open its namespace: " + e.what()};
+    // pidfd_open() refuses a thread that does not lead its process: ENOENT, EINVAL before 6.9.
+    if (isErrno(e, ENOENT) || isErrno(e, EINVAL))
+      return {"", "org.netvrf1.Error.InvalidArgument",
+              "PID " + std::to_string(pid) + " is a thread, not a process"};
+    // A process netvrfd may not look into (another user namespace's, or a hardened one).
+    if (isErrno(e, EACCES) || isErrno(e, EPERM))
+      return {"", "org.netvrf1.Error.InvalidArgument",
+              std::string("cannot open the namespace of ") + e.what()};
+    return {"", errorNameFor(e), std::string("cannot open the namespace of ") + e.what()};
   }
   if (pin.ns == hostNs_)
     return {"", "org.netvrf1.Error.InvalidArgument",
@@ -64,7 +72,8 @@ Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
 
 Manager::Found Manager::unregisterProcess(const std::string& name) {
   if (auto e = netnsNameError(name))
-    return {"", "org.netvrf1.Error.InvalidName", "namespace name '" + name + "': " + *e};
+    return {"", "org.netvrf1.Error.InvalidName",
+            "namespace name '" + printableName(name) + "': " + *e};
   auto entry = entries_.find(name);
   if (entry == entries_.end()) {
     if (netnsDir_.probe(name).exists)

@@ -35,8 +35,10 @@ void AttachWorker::loop() {
 }
 
 std::optional<uint64_t> AttachWorker::tableFor(nl_sock* sock, const std::string& vrf,
-                                               std::optional<uint64_t> given) {
+                                               std::optional<uint64_t> given, bool& handedOut) {
+  handedOut = false;
   if (given || Vrfs(sock).find(vrf)) return given;  // an existing VRF keeps its own
+  handedOut = !tables_.find(vrf);
   return tables_.allocate(vrf, range_, tablesInUse(sock));
 }
 
@@ -64,15 +66,14 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
       if (auto e = ifnameError(job.request.vrf))
         throw VrfError("VRF name '" + job.request.vrf + "': " + *e);
       auto existing = Vrfs(host.get()).find(job.request.vrf);
-      bool stored = tables_.find(job.request.vrf).has_value();
-      auto table = tableFor(host.get(), job.request.vrf, job.request.table);
+      bool handedOut = false;
+      auto table = tableFor(host.get(), job.request.vrf, job.request.table, handedOut);
       try {
-        out.vrfAdded = addHostVrf(host.get(), job.request.vrf,
-                                  table.value_or(existing ? existing->table : 0));
+        out.vrfAdded =
+            addHostVrf(host.get(), job.request.vrf, table.value_or(existing ? existing->table : 0));
       } catch (...) {
-        // A table handed out for a VRF that could not be made goes back (a kernel without
-        // VRF support must not leave the table files changed).
-        if (!existing && !stored && !job.request.table) tables_.release(job.request.vrf);
+        // A kernel without VRF support must not leave the table files changed.
+        if (handedOut) tables_.release(job.request.vrf);
         throw;
       }
       return out;
@@ -85,10 +86,17 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
         return out;
       }
       HostSideRequest req = job.host;
-      req.table = tableFor(host.get(), req.vrf, req.table);
-      out.hostResult = attachHostSide(host.get(), job.netns.get(), req, [&](const std::string& s) {
-        log::debug(job.who + ": " + s, {{"VRF", req.vrf}});
-      });
+      bool handedOut = false;
+      req.table = tableFor(host.get(), req.vrf, req.table, handedOut);
+      try {
+        out.hostResult =
+            attachHostSide(host.get(), job.netns.get(), req, [&](const std::string& s) {
+              log::debug(job.who + ": " + s, {{"VRF", req.vrf}});
+            });
+      } catch (...) {
+        if (handedOut) tables_.release(req.vrf);
+        throw;
+      }
       return out;
     }
     runInNetns(job.netns.get(), [&] {
@@ -105,10 +113,16 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
         return;
       }
       InsideRequest req = job.request;
-      req.table = tableFor(sock.get(), req.vrf, req.table);
-      out.result = attachInside(sock.get(), req, [&](const std::string& step) {
-        log::debug(job.who + ": " + step, {{"VRF", req.vrf}});
-      });
+      bool handedOut = false;
+      req.table = tableFor(sock.get(), req.vrf, req.table, handedOut);
+      try {
+        out.result = attachInside(sock.get(), req, [&](const std::string& step) {
+          log::debug(job.who + ": " + step, {{"VRF", req.vrf}});
+        });
+      } catch (...) {
+        if (handedOut) tables_.release(req.vrf);
+        throw;
+      }
     });
   } catch (const VrfError& e) {
     out.error = e.what();

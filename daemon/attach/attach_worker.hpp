@@ -73,9 +73,10 @@ class AttachWorker {
   void loop();
   AttachOutcome runJob(AttachJob& job);
   // The table a request without one gets: the map's for a VRF that does not exist yet in the
-  // namespace `sock` is bound to.
+  // namespace `sock` is bound to. `handedOut`: the map gave it just now, for this request; it
+  // goes back if the request fails (a failed request leaves the table files as they were).
   std::optional<uint64_t> tableFor(nl_sock* sock, const std::string& vrf,
-                                   std::optional<uint64_t> given);
+                                   std::optional<uint64_t> given, bool& handedOut);
 
   TableMap tables_;  // touched by the worker thread only
   TableRange range_;

@@ -86,6 +86,16 @@ RoutePtr defaultVia(nl_addr* gateway, int ifindex) {
 
 }  // namespace
 
+std::optional<std::string> hostSideAddressError(const HostSideRequest& req) {
+  try {
+    std::vector<NlAddr> addrs;
+    checkAddresses(req, addrs);
+  } catch (const VrfError& e) {
+    return e.what();
+  }
+  return std::nullopt;
+}
+
 std::string defaultContainerIfname(const std::string& vrf) {
   return ("nv-" + vrf).substr(0, 15);
 }

@@ -43,6 +43,10 @@ std::string defaultContainerIfname(const std::string& vrf);
 // container and VRF, at most 15 bytes.
 std::string defaultHostIfname(const std::string& containerId, const std::string& vrf);
 
+// Why the addresses or gateways of `req` cannot be used, or nothing: what attachHostSide()
+// checks first, without the kernel, so a caller can refuse a request before it is queued.
+std::optional<std::string> hostSideAddressError(const HostSideRequest& req);
+
 // `host`: a socket in the host's namespace; `containerNetns`: the container's namespace.
 // Idempotent and all or nothing; throws VrfError naming the bad input or the failed step.
 HostSideResult attachHostSide(nl_sock* host, int containerNetns, const HostSideRequest& req,

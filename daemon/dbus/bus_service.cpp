@@ -1,6 +1,8 @@
 #include "dbus/bus_service.hpp"
 
+#include "attach/host_side.hpp"
 #include "dbus/authorization.hpp"
+#include "netns/name.hpp"
 
 #include <poll.h>
 #include <sys/epoll.h>
@@ -156,7 +158,8 @@ AttachOptions parseAttachOptions(const std::string& vrf,
                                  const std::map<std::string, sdbus::Variant>& options) {
   AttachOptions o;
   o.inside.vrf = o.leg.vrf = vrf;
-  if (auto e = ifnameError(vrf)) throw sdbus::Error(kInvalid, "VRF '" + vrf + "': " + *e);
+  if (auto e = ifnameError(vrf))
+    throw sdbus::Error(kInvalid, "VRF '" + printableName(vrf) + "': " + *e);
   std::set<std::string> given;
   for (const auto& [key, value] : options) {
     given.insert(key);
@@ -168,7 +171,8 @@ AttachOptions parseAttachOptions(const std::string& vrf,
       } else if (key == "interfaces") {
         o.inside.interfaces = value.get<std::vector<std::string>>();
         for (const auto& i : o.inside.interfaces)
-          if (auto e = ifnameError(i)) throw sdbus::Error(kInvalid, "'" + i + "': " + *e);
+          if (auto e = ifnameError(i))
+            throw sdbus::Error(kInvalid, "'" + printableName(i) + "': " + *e);
       } else if (key == "strict") {
         o.inside.strict = value.get<bool>();
       } else if (key == "host") {
@@ -178,13 +182,13 @@ AttachOptions parseAttachOptions(const std::string& vrf,
       } else if (key == "gateways") {
         o.leg.gateways = value.get<std::vector<std::string>>();
       } else {
-        throw sdbus::Error(kInvalid, "unknown option '" + key +
+        throw sdbus::Error(kInvalid, "unknown option '" + printableName(key) +
                                          "' (known: table, interfaces, strict, host, addresses, "
                                          "gateways)");
       }
     } catch (const sdbus::Error& e) {
       if (e.getName() == kInvalid) throw;
-      throw sdbus::Error(kInvalid, "option '" + key + "' has the wrong type");
+      throw sdbus::Error(kInvalid, "option '" + printableName(key) + "' has the wrong type");
     }
   }
   const char* insideOnly[] = {"interfaces", "strict"};
@@ -195,6 +199,10 @@ AttachOptions parseAttachOptions(const std::string& vrf,
                                        (o.host ? "false" : "true"));
   if (o.host && o.leg.addresses.empty())
     throw sdbus::Error(kInvalid, "a host leg needs 'addresses' (the container end's CIDRs)");
+  // Checked before the request is queued: the worker would find a bad one only after the leg
+  // was recorded and a table handed out.
+  if (o.host)
+    if (auto e = hostSideAddressError(o.leg)) throw sdbus::Error(kInvalid, *e);
   return o;
 }
 
@@ -233,7 +241,8 @@ void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& resul
   answer(*reply, "org.netvrf1.Error.DetachFailed", [&] {
     requireAuthorized("DetachContainer");
     if (!vrf.empty())
-      if (auto e = ifnameError(vrf)) throw sdbus::Error(kInvalid, "VRF '" + vrf + "': " + *e);
+      if (auto e = ifnameError(vrf))
+        throw sdbus::Error(kInvalid, "VRF '" + printableName(vrf) + "': " + *e);
     auto found = manager_.findRegistered(container);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
     std::string leg = manager_.container(found.key)->hostVrf;
@@ -339,7 +348,8 @@ void BusService::CreateVrf(sdbus::Result<uint32_t>&& result, std::string name, u
   auto reply = std::make_shared<sdbus::Result<uint32_t>>(std::move(result));
   answer(*reply, "org.netvrf1.Error.Failed", [&] {
     requireAuthorized("CreateVrf");
-    if (auto e = ifnameError(name)) throw sdbus::Error(kInvalid, "VRF '" + name + "': " + *e);
+    if (auto e = ifnameError(name))
+      throw sdbus::Error(kInvalid, "VRF '" + printableName(name) + "': " + *e);
     std::optional<uint64_t> wanted;
     if (table) {
       if (auto e = tableError(table)) throw sdbus::Error(kInvalid, *e);
@@ -360,7 +370,8 @@ void BusService::DeleteVrf(sdbus::Result<>&& result, std::string name) {
   auto reply = std::make_shared<sdbus::Result<>>(std::move(result));
   answer(*reply, "org.netvrf1.Error.Failed", [&] {
     requireAuthorized("DeleteVrf");
-    if (auto e = ifnameError(name)) throw sdbus::Error(kInvalid, "VRF '" + name + "': " + *e);
+    if (auto e = ifnameError(name))
+      throw sdbus::Error(kInvalid, "VRF '" + printableName(name) + "': " + *e);
     manager_.requestVrf(AttachJob::Kind::DeleteVrf, name, std::nullopt,
                         [this, reply](const AttachOutcome& o) {
                           if (o.error.empty())

@@ -1,11 +1,15 @@
 #include "netlink/address.hpp"
 
+#include <arpa/inet.h>
 #include <linux/if_addr.h>
 #include <netlink/errno.h>
 #include <netlink/route/addr.h>
 
+#include <algorithm>
+
 #include "netlink/nl_error.hpp"
 #include "netlink/vrf.hpp"
+#include "netns/name.hpp"
 
 namespace netvrf {
 namespace {
@@ -36,12 +40,28 @@ rtnl_addr* current(nl_cache* cache, rtnl_addr* want) {
 
 namespace {
 
+// What `ip address` takes: inet_pton()'s forms and a decimal prefix length. nl_addr_parse()
+// alone takes more: "default", a prefix in octal or hex ("/024" is 20), trailing blanks.
+bool isPlainAddress(const std::string& text, bool withPrefix) {
+  auto slash = text.find('/');
+  if ((slash != std::string::npos) != withPrefix) return false;
+  std::string addr = text.substr(0, slash);
+  int family = addr.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  unsigned char buf[sizeof(in6_addr)];
+  if (inet_pton(family, addr.c_str(), buf) != 1) return false;
+  if (!withPrefix) return true;
+  std::string len = text.substr(slash + 1);
+  if (len.empty() || len.size() > 3 || (len.size() > 1 && len[0] == '0') ||
+      !std::all_of(len.begin(), len.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return false;
+  return std::stoi(len) <= (family == AF_INET ? 32 : 128);
+}
+
 NlAddr parseAddress(const std::string& text, bool withPrefix) {
   nl_addr* raw = nullptr;
-  bool hasPrefix = text.find('/') != std::string::npos;
-  if (hasPrefix != withPrefix || nl_addr_parse(text.c_str(), AF_UNSPEC, &raw) < 0)
+  if (!isPlainAddress(text, withPrefix) || nl_addr_parse(text.c_str(), AF_UNSPEC, &raw) < 0)
     throw VrfError(
-        "'" + text + "' is not " +
+        "'" + printableName(text) + "' is not " +
         (withPrefix ? "an address with a prefix length (203.0.113.10/24)" : "an IP address"));
   NlAddr addr(raw);
   int family = nl_addr_get_family(addr.get());

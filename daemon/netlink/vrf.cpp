@@ -8,6 +8,7 @@
 
 #include "netlink/nl_error.hpp"
 #include "netlink/nl_handle.hpp"
+#include "netns/name.hpp"
 
 namespace netvrf {
 namespace {
@@ -76,7 +77,7 @@ const char* familyName(int family) {
 std::optional<std::string> ifnameError(std::string_view name) {
   if (name.empty()) return "the interface name is empty";
   if (name.size() >= IFNAMSIZ)
-    return "the interface name '" + std::string(name) + "' is " + std::to_string(name.size()) +
+    return "the interface name '" + printableName(name) + "' is " + std::to_string(name.size()) +
            " bytes long (at most " + std::to_string(IFNAMSIZ - 1) + ")";
   if (name == "." || name == "..")
     return "the interface name '" + std::string(name) + "' is reserved";
