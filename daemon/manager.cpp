@@ -164,31 +164,6 @@ void Manager::onRunning(ContainerRunning r) {
   }
 }
 
-void Manager::scheduleRetry(const std::string& key, Container& c) {
-  watchExit(key, c);  // gone meanwhile: forgotten, no more tries
-  c.retryAfter = std::min(std::chrono::milliseconds(30000),
-                          std::max(std::chrono::milliseconds(500), c.retryAfter * 2));
-  c.retry = loop_.addTimer(c.retryAfter, [this, key] { retryRegistration(key); });
-}
-
-void Manager::retryRegistration(const std::string& key) {
-  auto it = containers_.find(key);
-  if (it == containers_.end()) return;
-  Container& c = it->second;
-  if (c.state != BindingState::Failed || !c.retryable || processExited(c.pin.pidfd.get())) return;
-  PinnedNetns pin = std::move(c.pin);
-  c.retryable = false;
-  registerContainer(c, std::move(pin));
-  if (c.state == BindingState::Registered) {
-    c.lastFailure.clear();
-    c.retryAfter = std::chrono::milliseconds(0);
-    watchExit(key, c);
-    maybeAttach(key, c);
-  } else if (c.retryable) {
-    scheduleRetry(key, c);  // replaces this timer's own source: nothing of it is used after
-  }
-}
-
 void Manager::maybeAttach(const std::string& key, Container& c) {
   if (!submitAttach_ || c.state != BindingState::Registered || c.attach != AttachState::None ||
       c.hostAttach != AttachState::None)
