@@ -117,6 +117,15 @@ class Reliability : public ::testing::Test {
     if (!c.clean()) ADD_FAILURE() << c.detail << "\n" << d.log();
   }
 
+  // The end of a round: the containers against the entries once things settle, then the
+  // round's containers removed and what they left behind counted.
+  void endRound(Figures& f, const Netvrfd& d, Burst& burst, const std::string& pfx,
+                int nsFdsBefore, const std::set<std::string>& foreign = {}) {
+    addConsistency(f, settle(docker_, pfx, stateDir(), foreign, 30s), d);
+    burst.removeAll();
+    countLeftovers(f, pfx, d.pid(), nsFdsBefore, foreign);
+  }
+
   static void expectClean(const Figures& f) {
     EXPECT_TRUE(f.clean()) << "\n" << table({f});
     EXPECT_GT(f.containers, 0);
@@ -148,9 +157,7 @@ TEST_F(Reliability, NetvrfdKilledDuringBursts) {
     ASSERT_TRUE(d->startReady()) << d->log();
     burst.join();
     f.containers += burst.started();
-    addConsistency(f, settle(docker_, pfx, stateDir(), {}, 30s), *d);
-    burst.removeAll();
-    countLeftovers(f, pfx, d->pid(), nsFdsBefore, {});
+    endRound(f, *d, burst, pfx, nsFdsBefore);
     stopAndCount(*d, f);
   }
   record(f);
@@ -175,9 +182,7 @@ TEST_F(Reliability, DockerdRestartedDuringBursts) {
     ASSERT_EQ(run({services, "restart-docker"}).status, 0);
     burst.join();
     f.containers += burst.started();
-    addConsistency(f, settle(docker_, pfx, stateDir(), {}, 30s), d);
-    burst.removeAll();
-    countLeftovers(f, pfx, d.pid(), nsFdsBefore, {});
+    endRound(f, d, burst, pfx, nsFdsBefore);
   }
   stopAndCount(d, f);
   record(f);
@@ -233,9 +238,7 @@ TEST_F(Reliability, IpNetnsAtTheSameTime) {
         ADD_FAILURE() << "foreign entry " << name << " was removed or replaced\n" << d.log();
       }
     }
-    addConsistency(f, settle(docker_, pfx, stateDir(), names, 30s), d);
-    burst.removeAll();
-    countLeftovers(f, pfx, d.pid(), nsFdsBefore, names);
+    endRound(f, d, burst, pfx, nsFdsBefore, names);
     for (const auto& name : names) run({"ip", "netns", "del", name});
   }
   stopAndCount(d, f);
@@ -299,9 +302,7 @@ TEST_F(Reliability, ContainersThatDieAtOnceWhilePidsCycle) {
     f.containers += burst.started();
     f.wrong += int(wrongNames.size());
     for (const auto& n : wrongNames) ADD_FAILURE() << "entry " << n << " held a wrong namespace";
-    addConsistency(f, settle(docker_, pfx, stateDir(), {}, 30s), d);
-    burst.removeAll();
-    countLeftovers(f, pfx, d.pid(), nsFdsBefore, {});
+    endRound(f, d, burst, pfx, nsFdsBefore);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   long forked = forks->load();
