@@ -12,7 +12,7 @@
 #include "common/log.hpp"
 #include "config.hpp"
 #include "dbus/authorization.hpp"
-#include "dbus/bus_service.hpp"
+#include "dbus/bus_keeper.hpp"
 #include "loop/event_loop.hpp"
 #include "loop/mailbox.hpp"
 #include "manager.hpp"
@@ -139,18 +139,13 @@ int run(const Options& opts) {
   AttachWorker attachWorker(config.vrf, [&](AttachOutcome o) { attached.post(std::move(o)); });
   manager.setAttacher([&](AttachJob job) { attachWorker.submit(std::move(job)); });
 
-  // The API. Without a system bus netvrfd still does its job; it says so once.
-  std::unique_ptr<BusService> bus;
-  try {
-    bus = std::make_unique<BusService>(loop, manager);
-    bus->setAdminGroup(adminGroup);
-    manager.onContainerChanged = [&](const ContainerView& v) { bus->containerChanged(v); };
-    manager.onContainerGone = [&](const std::string& key) { bus->containerGone(key); };
-    manager.onVrfsChanged = [&](const std::vector<HostVrf>& v) { bus->vrfsChanged(v); };
-    log::info(std::string("D-Bus: serving ") + kObjectPath + " as " + kBusName);
-  } catch (const sdbus::Error& e) {
-    log::warning("D-Bus: no API (" + e.getMessage() + "); running without it");
-  }
+  // The API. Without a system bus netvrfd still does its job, and connects once there is one.
+  BusKeeper bus(loop, manager);
+  bus.setAdminGroup(adminGroup);
+  manager.onContainerChanged = [&](const ContainerView& v) { bus.containerChanged(v); };
+  manager.onContainerGone = [&](const std::string& key) { bus.containerGone(key); };
+  manager.onVrfsChanged = [&](const std::vector<HostVrf>& v) { bus.vrfsChanged(v); };
+  bus.start();
 
   manager.requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt, [](const AttachOutcome&) {});
 
@@ -190,14 +185,14 @@ int run(const Options& opts) {
     std::optional<gid_t> group = apiGroupOf(fresh, opts.configPath);
     std::vector<std::string> restart = applyReload(config, fresh);
     log::init(opts.logTarget, opts.verbose ? LOG_DEBUG : log::parsePriority(config.logLevel));
-    if (bus) bus->setAdminGroup(group);
+    bus.setAdminGroup(group);
     std::string later;
     for (const auto& k : restart) later += (later.empty() ? "" : ", ") + k;
     log::notice("reloaded the configuration" +
                 (later.empty() ? std::string() : "; takes a restart: " + later));
     return restart;
   };
-  if (bus) bus->onReload = reload;
+  bus.onReload = reload;
   auto sighup = loop.addSignal(SIGHUP, [&] {
     service::reloading();
     try {

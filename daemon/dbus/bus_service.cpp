@@ -1,6 +1,7 @@
 #include "dbus/bus_service.hpp"
 
 #include "attach/host_side.hpp"
+#include "common/log.hpp"
 #include "dbus/authorization.hpp"
 #include "netns/name.hpp"
 
@@ -75,23 +76,27 @@ BusService::~BusService() {
 void BusService::dispatch() {
   // A handler that changes state makes the manager report it, and so emits signals, from within
   // this loop; sd-bus refuses to be processed re-entrantly (EBUSY). The outer call flushes.
-  if (dispatching_) return;
+  if (dispatching_ || lost_) return;
   dispatching_ = true;
   try {
     while (connection_->processPendingRequest()) {
     }
-  } catch (...) {
-    dispatching_ = false;
-    throw;
+    auto poll = connection_->getEventLoopPollData();
+    uint32_t events = EPOLLIN;
+    if (poll.events & POLLOUT) events |= EPOLLOUT;
+    io_.setIoEvents(events);
+  } catch (const sdbus::Error& e) {
+    // The bus closed the connection (dbus-daemon stopped or restarted): nothing more can be
+    // sent or received on it.
+    lost_ = true;
+    io_.reset();
+    if (onLost) onLost(e.getMessage());
   }
   dispatching_ = false;
-  auto poll = connection_->getEventLoopPollData();
-  uint32_t events = EPOLLIN;
-  if (poll.events & POLLOUT) events |= EPOLLOUT;
-  io_.setIoEvents(events);
 }
 
 void BusService::containerChanged(const ContainerView& v) {
+  if (lost_) return;
   std::string key = v.runtime + "/" + v.id;
   auto& object = containers_[key];
   if (object)
@@ -103,10 +108,12 @@ void BusService::containerChanged(const ContainerView& v) {
 }
 
 void BusService::containerGone(const std::string& key) {
+  if (lost_) return;
   if (containers_.erase(key)) dispatch();
 }
 
 void BusService::vrfsChanged(const std::vector<HostVrf>& vrfs) {
+  if (lost_) return;
   std::map<std::string, const HostVrf*> now;
   for (const auto& v : vrfs) now[v.name] = &v;
   for (auto it = vrfs_.begin(); it != vrfs_.end();)
@@ -208,6 +215,19 @@ AttachOptions parseAttachOptions(const std::string& vrf,
 
 }  // namespace
 
+template <typename Reply, typename Send>
+Manager::Reply BusService::later(std::shared_ptr<Reply> reply, Send send) {
+  return [self = shared_from_this(), reply = std::move(reply), send](const AttachOutcome& o) {
+    if (self->lost_) return;  // whoever asked is on a bus we no longer reach
+    try {
+      send(*reply, o);
+    } catch (const sdbus::Error& e) {
+      log::warning("D-Bus: could not send a reply: " + e.getMessage());
+    }
+    self->dispatch();
+  };
+}
+
 void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_t>&& result,
                                  std::string container, std::string vrf,
                                  std::map<std::string, sdbus::Variant> options) {
@@ -219,15 +239,14 @@ void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_
     AttachOptions o = parseAttachOptions(vrf, options);
     auto found = manager_.findRegistered(container);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
-    auto done = [this, reply](const AttachOutcome& out) {
+    auto done = later(reply, [](auto& r, const AttachOutcome& out) {
       if (out.result)
-        reply->returnResults(out.result->interfaces, out.result->vrf.table);
+        r.returnResults(out.result->interfaces, out.result->vrf.table);
       else if (out.hostResult)
-        reply->returnResults({out.hostResult->hostIfname}, out.hostResult->vrf.table);
+        r.returnResults({out.hostResult->hostIfname}, out.hostResult->vrf.table);
       else
-        reply->returnError(sdbus::Error(errorNameFor(out.errorKind), out.error));
-      dispatch();
-    };
+        r.returnError(sdbus::Error(errorNameFor(out.errorKind), out.error));
+    });
     if (o.host)
       manager_.requestAttachHost(found.key, std::move(o.leg), done);
     else
@@ -247,17 +266,17 @@ void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& resul
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
     std::string leg = manager_.container(found.key)->hostVrf;
     if (!vrf.empty() && leg != vrf) leg.clear();
-    manager_.requestDetach(found.key, vrf, [this, reply, leg](const AttachOutcome& o) {
-      if (o.detachResult || (o.kind == AttachOutcome::Kind::DetachHost && o.error.empty())) {
-        std::vector<std::string> vrfs;
-        if (o.detachResult) vrfs = o.detachResult->vrfs;
-        if (!leg.empty()) vrfs.push_back(leg);
-        reply->returnResults(vrfs);
-      } else {
-        reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
-      }
-      dispatch();
-    });
+    manager_.requestDetach(
+        found.key, vrf, later(reply, [leg](auto& r, const AttachOutcome& o) {
+          if (o.detachResult || (o.kind == AttachOutcome::Kind::DetachHost && o.error.empty())) {
+            std::vector<std::string> vrfs;
+            if (o.detachResult) vrfs = o.detachResult->vrfs;
+            if (!leg.empty()) vrfs.push_back(leg);
+            r.returnResults(vrfs);
+          } else {
+            r.returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
+          }
+        }));
   });
 }
 
@@ -268,22 +287,19 @@ void BusService::ListVrfs(
       std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, bool>>>;
   auto reply = std::make_shared<Reply>(std::move(result));
   answer(*reply, "org.netvrf1.Error.Failed", [&] {
-    manager_.requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt,
-                        [this, reply](const AttachOutcome& o) {
-                          if (!o.hostVrfs) {
-                            reply->returnError(
-                                sdbus::Error("org.netvrf1.Error.Failed",
-                                             "cannot list the host's VRFs: " + o.error));
-                          } else {
-                            std::vector<sdbus::Struct<std::string, uint32_t,
-                                                      std::vector<std::string>, bool>>
-                                out;
-                            for (const auto& v : manager_.hostVrfs())
-                              out.emplace_back(v.name, v.table, v.interfaces, v.owned);
-                            reply->returnResults(out);
-                          }
-                          dispatch();
-                        });
+    manager_.requestVrf(
+        AttachJob::Kind::ListVrfs, "", std::nullopt,
+        later(reply, [](auto& r, const AttachOutcome& o) {
+          if (!o.hostVrfs) {
+            r.returnError(sdbus::Error("org.netvrf1.Error.Failed",
+                                       "cannot list the host's VRFs: " + o.error));
+            return;
+          }
+          std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, bool>> out;
+          for (const auto& v : *o.hostVrfs)
+            out.emplace_back(v.name, v.table, v.interfaces, v.owned);
+          r.returnResults(out);
+        }));
   });
 }
 
@@ -315,16 +331,13 @@ void BusService::AttachNetwork(sdbus::Result<std::string, uint32_t>&& result, st
       throw sdbus::Error(kInvalid, "a network takes only the option 'table'");
     auto found = manager_.findNetwork(network);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
-    manager_.requestNetworkAttach(found.key, vrf, o.inside.table,
-                                  [this, reply](const AttachOutcome& out) {
-                                    if (out.result)
-                                      reply->returnResults(out.result->interfaces.at(0),
-                                                           out.result->vrf.table);
-                                    else
-                                      reply->returnError(
-                                          sdbus::Error(errorNameFor(out.errorKind), out.error));
-                                    dispatch();
-                                  });
+    manager_.requestNetworkAttach(
+        found.key, vrf, o.inside.table, later(reply, [](auto& r, const AttachOutcome& out) {
+          if (out.result)
+            r.returnResults(out.result->interfaces.at(0), out.result->vrf.table);
+          else
+            r.returnError(sdbus::Error(errorNameFor(out.errorKind), out.error));
+        }));
   });
 }
 
@@ -334,13 +347,13 @@ void BusService::DetachNetwork(sdbus::Result<std::string>&& result, std::string 
     requireAuthorized("DetachNetwork");
     auto found = manager_.findNetwork(network);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
-    manager_.requestNetworkDetach(found.key, [this, reply](const AttachOutcome& o) {
-      if (o.error.empty())
-        reply->returnResults(o.deleted ? o.vrf : "");
-      else
-        reply->returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
-      dispatch();
-    });
+    manager_.requestNetworkDetach(
+        found.key, later(reply, [](auto& r, const AttachOutcome& o) {
+          if (o.error.empty())
+            r.returnResults(o.deleted ? o.vrf : "");
+          else
+            r.returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
+        }));
   });
 }
 
@@ -356,13 +369,12 @@ void BusService::CreateVrf(sdbus::Result<uint32_t>&& result, std::string name, u
       wanted = table;
     }
     manager_.requestVrf(AttachJob::Kind::CreateVrf, name, wanted,
-                        [this, reply](const AttachOutcome& o) {
+                        later(reply, [](auto& r, const AttachOutcome& o) {
                           if (o.vrfAdded)
-                            reply->returnResults(o.vrfAdded->table);
+                            r.returnResults(o.vrfAdded->table);
                           else
-                            reply->returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
-                          dispatch();
-                        });
+                            r.returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
+                        }));
   });
 }
 
@@ -373,13 +385,12 @@ void BusService::DeleteVrf(sdbus::Result<>&& result, std::string name) {
     if (auto e = ifnameError(name))
       throw sdbus::Error(kInvalid, "VRF '" + printableName(name) + "': " + *e);
     manager_.requestVrf(AttachJob::Kind::DeleteVrf, name, std::nullopt,
-                        [this, reply](const AttachOutcome& o) {
+                        later(reply, [](auto& r, const AttachOutcome& o) {
                           if (o.error.empty())
-                            reply->returnResults();
+                            r.returnResults();
                           else
-                            reply->returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
-                          dispatch();
-                        });
+                            r.returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
+                        }));
   });
 }
 

@@ -24,13 +24,22 @@ inline constexpr const char* kObjectPath = "/org/netvrf1";
 // ObjectManager over one object per container and per host VRF) on the daemon's one event
 // loop. The handlers only read the manager's state or hand work to it; they never wait on
 // Docker or netlink.
-class BusService : public sdbus::AdaptorInterfaces<org::netvrf1::Manager_adaptor,
-                                                   sdbus::ObjectManager_adaptor> {
+//
+// One connection's life: when the bus goes away (dbus-daemon restarted), the service stops
+// serving and says so through `onLost`; BusKeeper then connects a new one. It is held by
+// shared_ptr because replies to calls still waiting on the attach worker keep it (and so the
+// connection their messages belong to) alive until they are answered.
+class BusService
+    : public sdbus::AdaptorInterfaces<org::netvrf1::Manager_adaptor, sdbus::ObjectManager_adaptor>,
+      public std::enable_shared_from_this<BusService> {
  public:
   // Connects to the system bus (DBUS_SYSTEM_BUS_ADDRESS, if set) and requests the name.
   // Throws sdbus::Error when there is no bus or the policy does not let us own the name.
   BusService(EventLoop& loop, Manager& manager);
   virtual ~BusService();
+
+  // Called once, on the loop, when the connection failed; the service does nothing after it.
+  std::function<void(const std::string& why)> onLost;
 
   // Who besides root may change things (api.group); nothing: root only.
   void setAdminGroup(std::optional<gid_t> gid) { adminGroup_ = gid; }
@@ -74,6 +83,11 @@ class BusService : public sdbus::AdaptorInterfaces<org::netvrf1::Manager_adaptor
   // configured group.
   void requireAuthorized(const std::string& action);
 
+  // The callback that answers an asynchronous call once the manager has the outcome: `send`
+  // (reply, outcome) runs unless the connection is lost meanwhile; it keeps the service alive.
+  template <typename Reply, typename Send>
+  Manager::Reply later(std::shared_ptr<Reply> reply, Send send);
+
   // Runs what the bus has for us, then waits for what it needs next (POLLOUT while it still
   // has queued output, e.g. a signal emitted from another handler).
   void dispatch();
@@ -82,6 +96,7 @@ class BusService : public sdbus::AdaptorInterfaces<org::netvrf1::Manager_adaptor
   Manager& manager_;
   EventLoop::Source io_;
   bool dispatching_ = false;
+  bool lost_ = false;
   std::optional<gid_t> adminGroup_;
   std::map<std::string, std::unique_ptr<ContainerObject>> containers_;  // by runtime/id
   std::map<std::string, std::unique_ptr<VrfObject>> vrfs_;              // by name

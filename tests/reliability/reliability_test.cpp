@@ -126,6 +126,8 @@ class Reliability : public ::testing::Test {
     countLeftovers(f, pfx, d.pid(), nsFdsBefore, foreign);
   }
 
+  void restartedDuringBursts(const std::string& service, const std::string& config, Figures f);
+
   static void expectClean(const Figures& f) {
     EXPECT_TRUE(f.clean()) << "\n" << table({f});
     EXPECT_GT(f.containers, 0);
@@ -164,22 +166,24 @@ TEST_F(Reliability, NetvrfdKilledDuringBursts) {
   expectClean(f);
 }
 
-TEST_F(Reliability, DockerdRestartedDuringBursts) {
+// `scripts/test-services restart-X` at a random point of each burst: after it, every running
+// container is registered and nothing is left of the stopped ones.
+void Reliability::restartedDuringBursts(const std::string& service, const std::string& config,
+                                        Figures f) {
   const char* services = std::getenv("NETVRF_TEST_SERVICES");
   NETVRF_REQUIRE(services ? std::nullopt
                           : std::optional<std::string>("needs scripts/test-services (NETVRF_TEST_"
                                                        "SERVICES unset); run through scripts/test"));
-  Figures f = figures("dockerd restarted during a burst", rounds_);
-  Netvrfd d(config());
+  Netvrfd d(config);
   ASSERT_TRUE(d.startReady()) << d.log();
   int nsFdsBefore = namespaceFds(d.pid());
   for (int round = 0; round < rounds_; ++round) {
-    std::string pfx = prefix("d" + std::to_string(round));
+    std::string pfx = prefix(service.substr(0, 2) + std::to_string(round));
     Burst burst(pfx, options());
     burst.start();
     int restartAt = uniform(0, burst_ * 6 / 10);
     waitUntil([&] { return burst.started() >= restartAt; }, 120s);
-    ASSERT_EQ(run({services, "restart-docker"}).status, 0);
+    ASSERT_EQ(run({services, "restart-" + service}).status, 0);
     burst.join();
     f.containers += burst.started();
     endRound(f, d, burst, pfx, nsFdsBefore);
@@ -187,6 +191,18 @@ TEST_F(Reliability, DockerdRestartedDuringBursts) {
   stopAndCount(d, f);
   record(f);
   expectClean(f);
+}
+
+TEST_F(Reliability, DockerdRestartedDuringBursts) {
+  restartedDuringBursts("docker", config(), figures("dockerd restarted during a burst", rounds_));
+}
+
+// Docker's own containerd goes away under dockerd and netvrfd's containerd watcher at once.
+TEST_F(Reliability, ContainerdRestartedDuringBursts) {
+  nlohmann::json c = nlohmann::json::parse(config());
+  c["containerd"]["enabled"] = true;
+  restartedDuringBursts("containerd", c.dump(),
+                        figures("containerd restarted during a burst", rounds_));
 }
 
 // `ip netns add` and `ip netns del` on the same directory while netvrfd registers: some names
@@ -320,6 +336,53 @@ TEST_F(Reliability, ContainersThatDieAtOnceWhilePidsCycle) {
   else
     note << "no wrap, PID reuse not provoked";
   f.note = note.str();
+  record(f);
+  expectClean(f);
+}
+
+// The bus daemon stopped under a running netvrfd and started again, a few times, with a
+// container started while it is away (the first time, netvrfd starts before there is a bus at
+// all): netvrfd registers meanwhile, owns org.netvrf1 again on the new bus, and lists there
+// every container it follows.
+TEST_F(Reliability, BusRestartedUnderNetvrfd) {
+  Figures f = figures("bus daemon restarted", rounds_);
+  SystemBus bus;
+  bus.stop();
+  Netvrfd d(config(), {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string pfx = prefix("b");
+  int nsFdsBefore = namespaceFds(d.pid());
+  std::set<std::string> names;
+  auto unlisted = [&] {
+    std::set<std::string> missing = names;
+    Result r = netvrfctl(bus, {"--json", "list"});
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (r.status == 0 && j.is_array())
+      for (const auto& c : j) missing.erase(c.value("name", ""));
+    return missing;
+  };
+  for (int round = 0; round < rounds_; ++round) {
+    if (round > 0) bus.stop();
+    std::string name = pfx + std::to_string(round);
+    docker_.runDetached(name, {"--network", "none"});
+    ++f.containers;
+    names.insert(name);
+    if (!waitUntil([&] { return entryNs(name) && entryNs(name) == docker_.ns(name); }, 30s)) {
+      ++f.lost;
+      ADD_FAILURE() << name << " not registered while the bus was away\n" << d.log();
+    }
+    bus.start();
+    // The longest wait between attempts is 30 s.
+    if (!waitUntil([&] { return unlisted().empty(); }, 45s)) {
+      f.lost += int(unlisted().size());
+      ADD_FAILURE() << "not listed on the new bus: " << *unlisted().begin() << "\n" << d.log();
+    }
+  }
+  EXPECT_NE(d.log().find("D-Bus: lost the bus"), std::string::npos) << d.log();
+  addConsistency(f, settle(docker_, pfx, stateDir(), {}, 30s), d);
+  for (const auto& name : names) docker_.remove(name);
+  countLeftovers(f, pfx, d.pid(), nsFdsBefore, {});
+  stopAndCount(d, f);
   record(f);
   expectClean(f);
 }

@@ -197,7 +197,14 @@ TempDir::~TempDir() {
 SystemBus::SystemBus() {
   chmod(dir_.path().c_str(), 0755);  // callers that are not root reach the socket too
   socket_ = dir_.path() + "/system_bus_socket";
-  Fd log(open((dir_.path() + "/dbus.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+  start();
+}
+
+void SystemBus::start() {
+  if (pid_ > 0) return;
+  std::filesystem::remove(socket_);
+  Fd log(
+      open((dir_.path() + "/dbus.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   // NETVRF_TEST_BUS_CONFIG: a copy (with org.netvrf1.conf beside it), for the VM.
   const char* copy = std::getenv("NETVRF_TEST_BUS_CONFIG");
   std::string config = copy && *copy ? copy : NETVRF_SOURCE_DIR "/dbus/system-bus.conf";

@@ -138,6 +138,7 @@ class SystemBus {
   SystemBus();
   ~SystemBus();
   void stop();
+  void start();  // again, at the same address, after stop()
   // "DBUS_SYSTEM_BUS_ADDRESS=unix:path=...", for netvrfd, netvrfctl and busctl.
   std::string env() const { return "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + socket_; }
 

@@ -1,0 +1,79 @@
+#include "dbus/bus_keeper.hpp"
+
+#include <algorithm>
+
+#include "common/log.hpp"
+
+namespace netvrf {
+
+using namespace std::chrono_literals;
+
+namespace {
+constexpr auto kFirstDelay = 1000ms;
+constexpr auto kMaxDelay = 30000ms;
+}  // namespace
+
+BusKeeper::BusKeeper(EventLoop& loop, Manager& manager) : loop_(loop), manager_(manager) {}
+
+void BusKeeper::start() {
+  attempt();
+}
+
+void BusKeeper::attempt() {
+  retry_.reset();
+  try {
+    service_ = std::make_shared<BusService>(loop_, manager_);
+  } catch (const sdbus::Error& e) {
+    std::string why = e.getMessage();
+    if (down_.empty())
+      log::warning("D-Bus: no API (" + why + "); running without it, trying again");
+    else
+      log::debug("D-Bus: still no bus (" + why + ")");
+    down_ = why;
+    retryLater();
+    return;
+  }
+  service_->setAdminGroup(adminGroup_);
+  service_->onReload = [this] { return onReload ? onReload() : std::vector<std::string>{}; };
+  service_->onLost = [this](const std::string& why) { lost(why); };
+  log::info(std::string("D-Bus: serving ") + kObjectPath + " as " + kBusName +
+            (everUp_ ? " again" : ""));
+  everUp_ = true;
+  down_.clear();
+  delay_ = 0ms;
+}
+
+void BusKeeper::lost(const std::string& why) {
+  log::warning("D-Bus: lost the bus (" + why + "); connecting again");
+  down_ = why;
+  // Called from inside the service: it goes once that call has returned. Replies that still
+  // wait on the attach worker hold it until they are dropped.
+  retry_ = loop_.addTimer(0ms, [this] {
+    service_.reset();
+    retryLater();
+  });
+}
+
+void BusKeeper::retryLater() {
+  delay_ = delay_ == 0ms ? kFirstDelay : std::min(delay_ * 2, kMaxDelay);
+  retry_ = loop_.addTimer(delay_, [this] { attempt(); });
+}
+
+void BusKeeper::setAdminGroup(std::optional<gid_t> gid) {
+  adminGroup_ = gid;
+  if (service_) service_->setAdminGroup(gid);
+}
+
+void BusKeeper::containerChanged(const ContainerView& v) {
+  if (service_) service_->containerChanged(v);
+}
+
+void BusKeeper::containerGone(const std::string& key) {
+  if (service_) service_->containerGone(key);
+}
+
+void BusKeeper::vrfsChanged(const std::vector<HostVrf>& vrfs) {
+  if (service_) service_->vrfsChanged(vrfs);
+}
+
+}  // namespace netvrf
