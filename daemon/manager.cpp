@@ -164,9 +164,10 @@ void Manager::onRunning(ContainerRunning r) {
   }
 }
 
-void Manager::maybeAttach(const std::string& key, Container& c) {
-  if (!submitAttach_ || c.state != BindingState::Registered || c.attach != AttachState::None ||
-      c.hostAttach != AttachState::None)
+void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
+  if (!submitAttach_ || c.state != BindingState::Registered) return;
+  bool inside = part != Part::Host, host = part != Part::Inside;
+  if ((inside && c.attach != AttachState::None) || (host && c.hostAttach != AttachState::None))
     return;
   LabelPlan plan;
   try {
@@ -176,6 +177,8 @@ void Manager::maybeAttach(const std::string& key, Container& c) {
     log::warning(describe(c.info) + ": not attached: " + e.what(), fieldsOf(c.info, c.entry));
     return;
   }
+  if (!inside) plan.inside.reset();
+  if (!host) plan.host.reset();
   if (!plan.inside && !plan.host) return;
   Fd netns;
   try {
@@ -240,7 +243,14 @@ void Manager::handleAttached(AttachOutcome o) {
     reply(copy);
     return;
   }
-  if (o.kind == AttachOutcome::Kind::ListVrfs) return;
+  if (o.kind == AttachOutcome::Kind::ListVrfs) {
+    if (o.hostVrfs) hostVrfsChecked();
+    return;
+  }
+  if (o.kind == AttachOutcome::Kind::Check) {
+    linksChecked(o);
+    return;
+  }
   if (o.kind == AttachOutcome::Kind::CreateVrf || o.kind == AttachOutcome::Kind::DeleteVrf) {
     bool create = o.kind == AttachOutcome::Kind::CreateVrf;
     if (!o.error.empty())
@@ -280,6 +290,7 @@ void Manager::handleAttached(AttachOutcome o) {
       return;
     }
     if (!o.detachResult->vrfs.empty()) {
+      stopWatchingLinks(c);
       c.attach = AttachState::None;
       c.vrf.clear();
       c.table = 0;
@@ -295,6 +306,7 @@ void Manager::handleAttached(AttachOutcome o) {
   AttachState& state = host ? c.hostAttach : c.attach;
   if (!o.result && !o.hostResult) {
     state = AttachState::Failed;
+    if (!host) stopWatchingLinks(c);
     containerChanged(c);
     log::warning(describe(c.info) + ": not attached" + (host ? " to host VRF " + o.vrf : "") +
                      ": " + o.error,
@@ -306,6 +318,7 @@ void Manager::handleAttached(AttachOutcome o) {
     c.vrf = o.vrf;
     c.table = o.result->vrf.table;
     c.interfaces = o.result->interfaces;
+    watchLinks(o.key, c);
   }
   containerChanged(c);
   if (host) {
@@ -415,6 +428,7 @@ void Manager::unregister(Container& c, const std::string& why) {
   c.entry.clear();
   c.exitWatch.reset();
   detachHostLeg(c);
+  stopWatchingLinks(c);
   c.state = BindingState::Failed;
   c.attach = AttachState::None;
   c.vrf.clear();

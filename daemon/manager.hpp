@@ -10,6 +10,7 @@
 #include "attach/attach_worker.hpp"
 #include "config.hpp"
 #include "loop/event_loop.hpp"
+#include "netlink/link_monitor.hpp"
 #include "netns/netns_dir.hpp"
 #include "netns/ownership.hpp"
 #include "runtime/container_event.hpp"
@@ -74,6 +75,11 @@ class Manager {
   // Where attach jobs for labelled containers go (the AttachWorker); none: labels are ignored.
   void setAttacher(std::function<void(AttachJob)> submit) { submitAttach_ = std::move(submit); }
   void handleAttached(AttachOutcome outcome);
+
+  // Follows the host's interfaces from now on: a host VRF, a network's bridge or a container's
+  // leg that someone else deletes or releases is reported and, where a label asks for it,
+  // attached again (manager_links.cpp). Containers' own VRFs are followed once attached.
+  void watchHostLinks();
 
   // Removes every entry netvrfd created (only when configured to on exit).
   void removeAll();
@@ -154,6 +160,11 @@ class Manager {
     EventLoop::Source retry;
     std::chrono::milliseconds retryAfter{0};
     std::string lastFailure;
+    // While attached inside: hears the links of its namespace, and checks its VRF shortly after
+    // they changed (manager_links.cpp).
+    std::optional<LinkMonitor> links;
+    EventLoop::Source linksWatch;
+    EventLoop::Source linksSettle;
   };
 
   // A runtime's bridge network, attached to a host VRF when labelled netvrf.vrf.
@@ -188,7 +199,18 @@ class Manager {
   void watchExit(const std::string& key, Container& c);
   std::vector<std::string> candidateNames(const ContainerInfo& info) const;
   void runtimeSynced(const std::string& runtime);
-  void maybeAttach(const std::string& key, Container& c);
+  // What a container's labels ask for. Both: only while neither part was asked yet.
+  enum class Part { Both, Inside, Host };
+  void maybeAttach(const std::string& key, Container& c, Part part = Part::Both);
+  // Link changes behind netvrfd's back (manager_links.cpp).
+  void watchLinks(const std::string& key, Container& c);
+  static void stopWatchingLinks(Container& c);
+  void linksChanged(const std::string& key);
+  void checkLinks(const std::string& key);
+  void linksChecked(const AttachOutcome& o);
+  void hostLinksChanged();
+  void hostVrfsChecked();
+  bool labelledInside(const Container& c) const;
   void detachHostLeg(Container& c);
   Fd openEntry(const Container& c) const;  // its netns entry; throws std::system_error
   void submitWithReply(AttachJob job, Reply reply);
@@ -209,6 +231,9 @@ class Manager {
   bool synced_ = false;
   std::function<void(AttachJob)> submitAttach_;
   std::vector<HostVrf> hostVrfs_;
+  std::optional<LinkMonitor> hostLinks_;
+  EventLoop::Source hostLinksWatch_;
+  EventLoop::Source hostLinksSettle_;
   std::map<uint64_t, Reply> replies_;  // API calls waiting for a job, by ticket
   uint64_t nextTicket_ = 1;
 };

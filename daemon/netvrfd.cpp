@@ -138,6 +138,7 @@ int run(const Options& opts) {
   });
   AttachWorker attachWorker(config.vrf, [&](AttachOutcome o) { attached.post(std::move(o)); });
   manager.setAttacher([&](AttachJob job) { attachWorker.submit(std::move(job)); });
+  manager.watchHostLinks();
 
   // The API. Without a system bus netvrfd still does its job, and connects once there is one.
   BusKeeper bus(loop, manager);

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "netlink/in_netns.hpp"
+#include "netlink/link.hpp"
 #include "netlink/nl_handle.hpp"
 
 namespace netvrf {
@@ -106,6 +107,16 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
         if (!job.request.vrf.empty()) vrf = job.request.vrf;
         out.detachResult = detachInside(
             sock.get(), vrf, [&](const std::string& step) { log::debug(job.who + ": " + step); });
+        return;
+      }
+      if (job.kind == AttachJob::Kind::Check) {
+        CheckResult found;
+        auto vrf = Vrfs(sock.get()).find(job.request.vrf);
+        found.vrf = vrf.has_value();
+        for (const auto& name : job.request.interfaces)
+          if (auto link = findLink(sock.get(), name); vrf && link && link->master == vrf->ifindex)
+            found.enslaved.push_back(name);
+        out.check = std::move(found);
         return;
       }
       if (job.kind == AttachJob::Kind::DeleteIfUnused) {

@@ -28,6 +28,7 @@ struct AttachJob {
     CreateVrf,       // addHostVrf(request.vrf, request.table) on the host
     DeleteVrf,       // deleteHostVrf(request.vrf) on the host
     Release,         // releaseFromHostVrf(request.vrf, request.interfaces[0]): a network's bridge
+    Check,           // which of VRF request.vrf and its request.interfaces are still so in `netns`
   };
   Kind kind = Kind::Attach;
   std::string key;  // the manager's name for the container
@@ -37,6 +38,13 @@ struct AttachJob {
   InsideRequest request;
   HostSideRequest host;  // AttachHost, DetachHost
   uint64_t ticket = 0;   // set by the manager when an API call waits for the outcome
+};
+
+// What a Check job found: whether the VRF is still there, and which of the interfaces asked
+// about are still in it.
+struct CheckResult {
+  bool vrf = false;
+  std::vector<std::string> enslaved;
 };
 
 struct AttachOutcome {
@@ -50,6 +58,7 @@ struct AttachOutcome {
   bool deleted = false;  // DeleteIfUnused deleted the VRF; Release found the bridge in it
   std::optional<InsideDetachResult> detachResult;  // set on a successful Detach
   std::optional<HostVrf> vrfAdded;                 // set on a successful CreateVrf
+  std::optional<CheckResult> check;                // set on a successful Check
   // The host's VRFs once the job is done, whatever it was (unset if they cannot be listed), so
   // the manager's view follows every change netvrf makes.
   std::optional<std::vector<HostVrf>> hostVrfs;

@@ -341,5 +341,69 @@ TEST_F(DbusKernel, NetworkAttachAndDetachThroughNetvrfctl) {
   EXPECT_EQ(netvrfctl(bus, {"network", "detach", name}).out, name + ": not in a VRF; nothing to do\n");
 }
 
+// Someone else deletes the VRF netvrfd made in a labelled container, releases the interface
+// from it, and deletes the host VRF a labelled network's bridge is in: each is reported, shows
+// on the bus, and the labels are applied again.
+TEST_F(DbusKernel, ChangesBehindItsBackAreReportedAndTheLabelsAppliedAgain) {
+  SystemBus bus;
+  Netvrfd d("", {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("back");
+  docker_.runDetached(name, {"--label", "netvrf.vrf=red"});
+  ASSERT_TRUE(waitUntil([&] { return masterOf(name) == "red"; }, 30s)) << d.log();
+  ASSERT_TRUE(waitUntil([&] { return listed(bus)[name]["vrf"] == "red"; })) << d.log();
+  Result monitored;
+  std::thread monitor([&] { monitored = netvrfctl(bus, {"--json", "monitor"}); });
+  std::this_thread::sleep_for(500ms);  // subscribed
+
+  auto says = [&](const std::string& text) {
+    return waitUntil([&] { return d.log().find(text) != std::string::npos; }, 20s);
+  };
+  EXPECT_EQ(run({"ip", "-n", name, "link", "del", "red"}).status, 0);
+  EXPECT_TRUE(
+      says(": VRF red was deleted behind netvrfd's back; attaching it again, as its "
+           "labels ask"))
+      << d.log();
+  EXPECT_TRUE(waitUntil([&] { return masterOf(name) == "red"; }, 30s)) << d.log();
+  EXPECT_TRUE(waitUntil([&] { return listed(bus)[name]["vrf"] == "red"; })) << d.log();
+
+  EXPECT_EQ(run({"ip", "-n", name, "link", "set", "eth0", "nomaster"}).status, 0);
+  EXPECT_TRUE(says(": eth0 left VRF red behind netvrfd's back; attaching it again")) << d.log();
+  EXPECT_TRUE(waitUntil([&] { return masterOf(name) == "red"; }, 30s)) << d.log();
+
+  // The host: a labelled network's bridge in VRF nvgreen, which someone deletes.
+  std::string net = docker_.uniqueName("backnet");
+  std::string bridge =
+      docker_.createNetwork(net, {"--subnet", "203.0.113.112/28", "--label", "netvrf.vrf=nvgreen"});
+  EXPECT_TRUE(waitUntil([&] { return hostMaster(bridge) == "nvgreen"; }, 30s)) << d.log();
+  EXPECT_EQ(run({"ip", "link", "del", "nvgreen"}).status, 0);
+  EXPECT_TRUE(
+      says(": VRF nvgreen was deleted behind netvrfd's back; attaching it again if "
+           "labelled"))
+      << d.log();
+  EXPECT_TRUE(waitUntil([&] { return hostMaster(bridge) == "nvgreen"; }, 30s)) << d.log();
+  EXPECT_TRUE(waitUntil([&] {
+    return netvrfctl(bus, {"--json", "vrf", "list"}).out.find(bridge) != std::string::npos;
+  })) << d.log();
+
+  d.signal(SIGTERM);
+  d.wait();
+  bus.stop();  // ends the monitor
+  monitor.join();
+  // Its object followed: out of the VRF when it was deleted, in it again after.
+  std::vector<std::string> vrfs;
+  std::istringstream lines(monitored.out);
+  for (std::string line; std::getline(lines, line);) {
+    json e = json::parse(line, nullptr, false);
+    if (e.is_object() && e["name"] == name && (vrfs.empty() || vrfs.back() != e["vrf"]))
+      vrfs.push_back(e["vrf"]);
+  }
+  ASSERT_GE(vrfs.size(), 2u) << monitored.out;
+  EXPECT_EQ(vrfs[0], "");
+  EXPECT_EQ(vrfs[1], "red");
+  // What netvrfd left on the host would hand the next test in this VM other tables.
+  run({"ip", "link", "del", "nvgreen"});
+}
+
 }  // namespace
 }  // namespace netvrf::test

@@ -1,0 +1,203 @@
+// The Manager and changes behind its back: a VRF deleted, an interface released or deleted by
+// someone else. Link notifications only say that something changed; a check then reads the
+// kernel's state (on the attach worker, after any job already queued), and a difference is
+// reported, shown on the bus, and attached again where a label asks for it.
+#include <fcntl.h>
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "attach/labels.hpp"
+#include "common/error.hpp"
+#include "manager.hpp"
+#include "manager_detail.hpp"
+#include "netlink/in_netns.hpp"
+
+namespace netvrf {
+
+using namespace manager_detail;
+using namespace std::chrono_literals;
+
+namespace {
+// Link changes come in bursts (a delete releases every port first): one check after the last.
+constexpr auto kSettle = 200ms;
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+}  // namespace
+
+void Manager::watchLinks(const std::string& key, Container& c) {
+  stopWatchingLinks(c);
+  try {
+    Fd netns = openEntry(c);
+    c.links = runInNetns(netns.get(), [] { return LinkMonitor(); });
+    c.linksWatch =
+        loop_.addIo(c.links->fd(), EPOLLIN, [this, key](uint32_t) { linksChanged(key); });
+  } catch (const std::system_error& e) {
+    c.links.reset();
+    log::warning(describe(c.info) + ": cannot follow the links of its namespace: " + e.what() +
+                     "; a VRF deleted behind netvrfd's back will go unnoticed",
+                 fieldsOf(c.info, c.entry));
+  }
+}
+
+void Manager::stopWatchingLinks(Container& c) {
+  c.linksSettle.reset();
+  c.linksWatch.reset();
+  c.links.reset();
+}
+
+void Manager::linksChanged(const std::string& key) {
+  auto it = containers_.find(key);
+  if (it == containers_.end() || !it->second.links) return;
+  Container& c = it->second;
+  try {
+    if (!c.links->drain()) return;
+  } catch (const std::system_error& e) {
+    log::warning(describe(c.info) + ": link notifications failed: " + e.what(),
+                 fieldsOf(c.info, c.entry));
+    stopWatchingLinks(c);
+    return;
+  }
+  c.linksSettle = loop_.addTimer(kSettle, [this, key] { checkLinks(key); });
+}
+
+void Manager::checkLinks(const std::string& key) {
+  auto it = containers_.find(key);
+  if (it == containers_.end()) return;
+  Container& c = it->second;
+  c.linksSettle.reset();
+  if (c.attach != AttachState::Attached || c.state != BindingState::Registered || !submitAttach_)
+    return;
+  Fd netns;
+  try {
+    netns = openEntry(c);
+  } catch (const std::system_error&) {
+    return;  // it is going: its exit is handled on its own
+  }
+  InsideRequest what;
+  what.vrf = c.vrf;
+  what.interfaces = c.interfaces;
+  submitAttach_(makeJob(AttachJob::Kind::Check, key, describe(c.info), c.pin.pid, std::move(netns),
+                        std::move(what)));
+}
+
+bool Manager::labelledInside(const Container& c) const {
+  try {
+    return planFromLabels(c.info.labels, c.info.id).inside.has_value();
+  } catch (const LabelError&) {
+    return false;
+  }
+}
+
+void Manager::linksChecked(const AttachOutcome& o) {
+  auto it = containers_.find(o.key);
+  if (it == containers_.end()) return;
+  Container& c = it->second;
+  // Asked about an instance or an attachment that is no longer the current one.
+  if (!o.check || c.pin.pid != o.pid || c.attach != AttachState::Attached || c.vrf != o.vrf) return;
+  std::vector<std::string> gone;
+  for (const auto& i : c.interfaces)
+    if (std::find(o.check->enslaved.begin(), o.check->enslaved.end(), i) == o.check->enslaved.end())
+      gone.push_back(i);
+  if (o.check->vrf && gone.empty()) return;
+  bool again = labelledInside(c);
+  log::Fields fields = fieldsOf(c.info, c.entry);
+  fields.emplace_back("VRF", c.vrf);
+  std::string what =
+      !o.check->vrf ? "VRF " + c.vrf + " was deleted" : joined(gone) + " left VRF " + c.vrf;
+  log::warning(describe(c.info) + ": " + what + " behind netvrfd's back" +
+                   (again ? "; attaching it again, as its labels ask" : ""),
+               fields);
+  if (!o.check->vrf) {
+    stopWatchingLinks(c);
+    c.attach = AttachState::None;
+    c.vrf.clear();
+    c.table = 0;
+    c.interfaces.clear();
+  } else {
+    c.interfaces = o.check->enslaved;
+  }
+  containerChanged(c);
+  changed();
+  if (!again) return;
+  stopWatchingLinks(c);
+  c.attach = AttachState::None;
+  maybeAttach(o.key, c, Part::Inside);
+}
+
+void Manager::watchHostLinks() {
+  try {
+    hostLinks_.emplace();
+    hostLinksWatch_ =
+        loop_.addIo(hostLinks_->fd(), EPOLLIN, [this](uint32_t) { hostLinksChanged(); });
+  } catch (const std::system_error& e) {
+    hostLinks_.reset();
+    log::warning(std::string("cannot follow the host's links: ") + e.what() +
+                 "; host VRFs changed by others show only at the next change netvrfd makes");
+  }
+}
+
+void Manager::hostLinksChanged() {
+  try {
+    if (!hostLinks_->drain()) return;
+  } catch (const std::system_error& e) {
+    log::warning(std::string("host link notifications failed: ") + e.what());
+    hostLinksWatch_.reset();
+    hostLinks_.reset();
+    return;
+  }
+  if (!submitAttach_) return;
+  hostLinksSettle_ = loop_.addTimer(kSettle, [this] {
+    hostLinksSettle_.reset();
+    requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt, [](const AttachOutcome&) {});
+  });
+}
+
+// After each fresh list of the host's VRFs: the networks and legs that were attached must still
+// be in theirs.
+void Manager::hostVrfsChecked() {
+  auto inVrf = [&](const std::string& vrf, const std::string& ifname) {
+    for (const auto& v : hostVrfs_)
+      if (v.name == vrf)
+        return std::find(v.interfaces.begin(), v.interfaces.end(), ifname) != v.interfaces.end();
+    return false;
+  };
+  auto vrfThere = [&](const std::string& vrf) {
+    return std::any_of(hostVrfs_.begin(), hostVrfs_.end(),
+                       [&](const HostVrf& v) { return v.name == vrf; });
+  };
+  auto cause = [&](const std::string& vrf, const std::string& ifname) {
+    return vrfThere(vrf) ? ifname + " left VRF " + vrf : "VRF " + vrf + " was deleted";
+  };
+  bool any = false;
+  for (auto& [key, n] : networks_) {
+    if (n.attach != AttachState::Attached || inVrf(n.vrf, n.info.bridge)) continue;
+    std::string vrf = std::exchange(n.vrf, "");
+    n.attach = AttachState::None;
+    any = true;
+    log::warning(describe(n.info) + ": " + cause(vrf, n.info.bridge) + " behind netvrfd's back" +
+                     (n.heldOff ? "" : "; attaching it again if labelled"),
+                 {{"NETWORK", n.info.name}, {"VRF", vrf}});
+    onNetwork(n.info);  // attaches it again when labelled
+  }
+  for (auto& [key, c] : containers_) {
+    if (c.hostAttach != AttachState::Attached || !c.hostLeg ||
+        inVrf(c.hostLeg->vrf, c.hostLeg->hostIfname))
+      continue;
+    any = true;
+    log::warning(describe(c.info) + ": " + cause(c.hostLeg->vrf, c.hostLeg->hostIfname) +
+                     " behind netvrfd's back; its leg is removed and made again if its labels "
+                     "ask for one",
+                 fieldsOf(c.info, c.entry));
+    detachHostLeg(c);
+    containerChanged(c);
+    maybeAttach(key, c, Part::Host);
+  }
+  if (any) changed();
+}
+
+}  // namespace netvrf

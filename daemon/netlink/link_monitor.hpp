@@ -1,0 +1,26 @@
+#pragma once
+
+#include "netlink/nl_handle.hpp"
+
+namespace netvrf {
+
+// Hears every interface that is added, changed or removed in one network namespace (the
+// calling thread's when it is made: see runInNetns): a non-blocking rtnetlink socket in group
+// RTNLGRP_LINK, for the event loop. It only says that something changed; whoever listens
+// looks at the kernel's state again, which is also the answer to lost messages (ENOBUFS).
+class LinkMonitor {
+ public:
+  LinkMonitor();  // throws std::system_error (nlCategory)
+  LinkMonitor(LinkMonitor&&) = default;
+  LinkMonitor& operator=(LinkMonitor&&) = default;
+
+  int fd() const;
+  // Reads everything that has arrived; true when any of it was about a link, or some was lost.
+  bool drain();
+
+ private:
+  NlSocket sock_;
+  std::unique_ptr<int> seen_;  // link messages counted by the socket's callback
+};
+
+}  // namespace netvrf
