@@ -23,7 +23,11 @@ void BusKeeper::attempt() {
   retry_.reset();
   try {
     service_ = std::make_shared<BusService>(loop_, manager_);
+    if (service_->lost())
+      throw sdbus::Error("org.freedesktop.DBus.Error.Disconnected",
+                         "the bus went away while netvrfd connected");
   } catch (const sdbus::Error& e) {
+    service_.reset();
     std::string why = e.getMessage();
     if (down_.empty())
       log::warning("D-Bus: no API (" + why + "); running without it, trying again");

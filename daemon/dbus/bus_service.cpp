@@ -86,24 +86,34 @@ void BusService::dispatch() {
     if (poll.events & POLLOUT) events |= EPOLLOUT;
     io_.setIoEvents(events);
   } catch (const sdbus::Error& e) {
-    // The bus closed the connection (dbus-daemon stopped or restarted): nothing more can be
-    // sent or received on it.
-    lost_ = true;
-    io_.reset();
-    if (onLost) onLost(e.getMessage());
+    connectionFailed(e);
   }
   dispatching_ = false;
+}
+
+void BusService::connectionFailed(const sdbus::Error& e) {
+  // The bus closed the connection (dbus-daemon stopped or restarted): nothing more can be sent
+  // or received on it.
+  if (lost_) return;
+  lost_ = true;
+  io_.reset();
+  if (onLost) onLost(e.getMessage());
 }
 
 void BusService::containerChanged(const ContainerView& v) {
   if (lost_) return;
   std::string key = v.runtime + "/" + v.id;
-  auto& object = containers_[key];
-  if (object)
-    object->update(v);
-  else
-    object = std::make_unique<ContainerObject>(*connection_, v);
-  emitContainerChanged(key, v.name, v.state, v.vrf);
+  try {
+    auto& object = containers_[key];
+    if (object)
+      object->update(v);
+    else
+      object = std::make_unique<ContainerObject>(*connection_, v);
+    emitContainerChanged(key, v.name, v.state, v.vrf);
+  } catch (const sdbus::Error& e) {
+    connectionFailed(e);
+    return;
+  }
   dispatch();
 }
 
@@ -118,12 +128,17 @@ void BusService::vrfsChanged(const std::vector<HostVrf>& vrfs) {
   for (const auto& v : vrfs) now[v.name] = &v;
   for (auto it = vrfs_.begin(); it != vrfs_.end();)
     it = now.count(it->first) ? std::next(it) : vrfs_.erase(it);
-  for (const auto& [name, v] : now) {
-    auto& object = vrfs_[name];
-    if (object)
-      object->update(*v);
-    else
-      object = std::make_unique<VrfObject>(*connection_, *v);
+  try {
+    for (const auto& [name, v] : now) {
+      auto& object = vrfs_[name];
+      if (object)
+        object->update(*v);
+      else
+        object = std::make_unique<VrfObject>(*connection_, *v);
+    }
+  } catch (const sdbus::Error& e) {
+    connectionFailed(e);
+    return;
   }
   dispatch();
 }

@@ -40,6 +40,7 @@ class BusService
 
   // Called once, on the loop, when the connection failed; the service does nothing after it.
   std::function<void(const std::string& why)> onLost;
+  bool lost() const { return lost_; }  // already while it was being made
 
   // Who besides root may change things (api.group); nothing: root only.
   void setAdminGroup(std::optional<gid_t> gid) { adminGroup_ = gid; }
@@ -91,6 +92,9 @@ class BusService
   // Runs what the bus has for us, then waits for what it needs next (POLLOUT while it still
   // has queued output, e.g. a signal emitted from another handler).
   void dispatch();
+
+  // Stops serving and tells onLost, once.
+  void connectionFailed(const sdbus::Error& e);
 
   std::unique_ptr<sdbus::IConnection> connection_;
   Manager& manager_;

@@ -15,7 +15,12 @@ ContainerObject::ContainerObject(sdbus::IConnection& connection, const Container
 }
 
 ContainerObject::~ContainerObject() {
-  emitInterfacesRemovedSignal(std::vector<std::string>{org::netvrf1::Container_adaptor::INTERFACE_NAME});
+  try {
+    emitInterfacesRemovedSignal(
+        std::vector<std::string>{org::netvrf1::Container_adaptor::INTERFACE_NAME});
+  } catch (const sdbus::Error&) {
+    // The bus is gone (its connection is being replaced): nobody is left to tell.
+  }
   unregisterAdaptor();
 }
 

@@ -15,7 +15,12 @@ VrfObject::VrfObject(sdbus::IConnection& connection, const HostVrf& vrf)
 }
 
 VrfObject::~VrfObject() {
-  emitInterfacesRemovedSignal(std::vector<std::string>{org::netvrf1::Vrf_adaptor::INTERFACE_NAME});
+  try {
+    emitInterfacesRemovedSignal(
+        std::vector<std::string>{org::netvrf1::Vrf_adaptor::INTERFACE_NAME});
+  } catch (const sdbus::Error&) {
+    // The bus is gone (its connection is being replaced): nobody is left to tell.
+  }
   unregisterAdaptor();
 }
 
