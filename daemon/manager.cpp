@@ -197,8 +197,10 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
     c.attach = AttachState::Pending;
     log::info(describe(c.info) + ": attaching to VRF " + plan.inside->vrf,
               fieldsOf(c.info, c.entry));
-    submitAttach_(makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid, forJob(),
-                          std::move(*plan.inside), {}));
+    AttachJob job = makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid, forJob(),
+                            std::move(*plan.inside), {});
+    job.restore = c.vrfRoutes;  // set only after its VRF was taken away behind our back
+    submitAttach_(std::move(job));
   }
   if (plan.host) {
     c.hostAttach = AttachState::Pending;
@@ -232,6 +234,10 @@ void Manager::detachHostLeg(Container& c) {
 
 void Manager::handleAttached(AttachOutcome o) {
   if (o.hostVrfs && *o.hostVrfs != hostVrfs_) {
+    for (const auto& old : hostVrfs_)
+      if (std::none_of(o.hostVrfs->begin(), o.hostVrfs->end(),
+                       [&](const HostVrf& v) { return v.name == old.name; }))
+        clearHostVrf(old);
     hostVrfs_ = *o.hostVrfs;
     if (onVrfsChanged) onVrfsChanged(hostVrfs_);
   }
@@ -291,6 +297,7 @@ void Manager::handleAttached(AttachOutcome o) {
     }
     if (!o.detachResult->vrfs.empty()) {
       stopWatchingLinks(c);
+      c.vrfRoutes.reset();
       c.attach = AttachState::None;
       c.vrf.clear();
       c.table = 0;
@@ -318,6 +325,7 @@ void Manager::handleAttached(AttachOutcome o) {
     c.vrf = o.vrf;
     c.table = o.result->vrf.table;
     c.interfaces = o.result->interfaces;
+    c.vrfRoutes = o.vrfRoutes;
     watchLinks(o.key, c);
   }
   containerChanged(c);
@@ -429,6 +437,7 @@ void Manager::unregister(Container& c, const std::string& why) {
   c.exitWatch.reset();
   detachHostLeg(c);
   stopWatchingLinks(c);
+  c.vrfRoutes.reset();
   c.state = BindingState::Failed;
   c.attach = AttachState::None;
   c.vrf.clear();

@@ -162,6 +162,7 @@ class Manager {
     std::string lastFailure;
     // While attached inside: hears the links of its namespace, and checks its VRF shortly after
     // they changed (manager_links.cpp).
+    std::shared_ptr<const RouteSnapshot> vrfRoutes;  // in its VRF's table, once attached
     std::optional<LinkMonitor> links;
     EventLoop::Source linksWatch;
     EventLoop::Source linksSettle;
@@ -210,6 +211,7 @@ class Manager {
   void linksChecked(const AttachOutcome& o);
   void hostLinksChanged();
   void hostVrfsChecked();
+  void clearHostVrf(const HostVrf& gone);
   bool labelledInside(const Container& c) const;
   void detachHostLeg(Container& c);
   Fd openEntry(const Container& c) const;  // its netns entry; throws std::system_error

@@ -81,6 +81,7 @@ void Manager::checkLinks(const std::string& key) {
   InsideRequest what;
   what.vrf = c.vrf;
   what.interfaces = c.interfaces;
+  what.table = c.table;
   submitAttach_(makeJob(AttachJob::Kind::Check, key, describe(c.info), c.pin.pid, std::move(netns),
                         std::move(what)));
 }
@@ -155,6 +156,19 @@ void Manager::hostLinksChanged() {
     hostLinksSettle_.reset();
     requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt, [](const AttachOutcome&) {});
   });
+}
+
+// A host VRF that is gone, whoever deleted it, leaves its catch-all routes, which would keep its
+// table from the VRF of that name made again. Queued before anything that would make it again.
+void Manager::clearHostVrf(const HostVrf& gone) {
+  if (!submitAttach_) return;
+  Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
+  if (!host) return;
+  InsideRequest what;
+  what.vrf = gone.name;
+  what.table = gone.table;
+  submitAttach_(
+      makeJob(AttachJob::Kind::Check, "host", "the host", 0, std::move(host), std::move(what)));
 }
 
 // After each fresh list of the host's VRFs: the networks and legs that were attached must still

@@ -1,5 +1,6 @@
 #include "attach/attach_worker.hpp"
 
+#include "attach/interface_move.hpp"
 #include "common/log.hpp"
 #include "netlink/in_netns.hpp"
 #include "netlink/link.hpp"
@@ -41,6 +42,30 @@ std::optional<uint64_t> AttachWorker::tableFor(nl_sock* sock, const std::string&
   if (given || Vrfs(sock).find(vrf)) return given;  // an existing VRF keeps its own
   handedOut = !tables_.find(vrf);
   return tables_.allocate(vrf, range_, tablesInUse(sock));
+}
+
+// After an attach in a container: the routes that were lost with a VRF or an interface taken
+// away behind netvrf's back go back (as far as they still can: best effort, said if not), and
+// the routes now in the VRF's table are kept for the next time.
+void AttachWorker::keepRoutes(nl_sock* sock, const AttachJob& job, AttachOutcome& out) {
+  uint32_t table = out.result->vrf.table;
+  if (job.restore && !job.restore->empty()) {
+    try {
+      job.restore->addTo(sock, table, std::chrono::steady_clock::now() + kSettleTimeout);
+      out.result->routesMoved += job.restore->size();
+    } catch (const std::exception& e) {
+      log::warning(job.who + ": not every route of VRF " + out.vrf + " is back: " + e.what(),
+                   {{"VRF", out.vrf}});
+    }
+  }
+  try {
+    std::map<int, std::string> names;
+    for (const auto& i : out.result->interfaces)
+      if (auto link = findLink(sock, i)) names[link->ifindex] = i;
+    out.vrfRoutes = std::make_shared<const RouteSnapshot>(RouteSnapshot::take(sock, table, names));
+  } catch (const std::exception& e) {
+    log::debug(job.who + ": cannot keep the routes of VRF " + out.vrf + ": " + e.what());
+  }
 }
 
 AttachOutcome AttachWorker::runJob(AttachJob& job) {
@@ -116,6 +141,10 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
         for (const auto& name : job.request.interfaces)
           if (auto link = findLink(sock.get(), name); vrf && link && link->master == vrf->ifindex)
             found.enslaved.push_back(name);
+        // Left as it is, what the VRF leaves behind would drop the namespace's traffic (and
+        // keep its table from a new VRF).
+        if (!vrf && job.request.table)
+          clearDeletedVrf(sock.get(), uint32_t(*job.request.table), job.pid != 0);
         out.check = std::move(found);
         return;
       }
@@ -134,6 +163,7 @@ AttachOutcome AttachWorker::runJob(AttachJob& job) {
         if (handedOut) tables_.release(req.vrf);
         throw;
       }
+      if (job.pid != 0) keepRoutes(sock.get(), job, out);
     });
   } catch (const VrfError& e) {
     out.error = e.what();

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "common/blocking_queue.hpp"
 #include "common/fd.hpp"
 #include "config.hpp"
+#include "netlink/route.hpp"
 #include "netlink/tables.hpp"
 
 namespace netvrf {
@@ -28,7 +30,9 @@ struct AttachJob {
     CreateVrf,       // addHostVrf(request.vrf, request.table) on the host
     DeleteVrf,       // deleteHostVrf(request.vrf) on the host
     Release,         // releaseFromHostVrf(request.vrf, request.interfaces[0]): a network's bridge
-    Check,           // which of VRF request.vrf and its request.interfaces are still so in `netns`
+    Check,           // which of VRF request.vrf and its request.interfaces are still so in
+                     // `netns`; if the VRF is gone, clearDeletedVrf(request.table) (pid 0: in
+                     // the host's namespace)
   };
   Kind kind = Kind::Attach;
   std::string key;  // the manager's name for the container
@@ -38,6 +42,9 @@ struct AttachJob {
   InsideRequest request;
   HostSideRequest host;  // AttachHost, DetachHost
   uint64_t ticket = 0;   // set by the manager when an API call waits for the outcome
+  // Attach in a container: routes to put back into the VRF's table, taken after the attach
+  // before (they went with a VRF or an interface someone else took away).
+  std::shared_ptr<const RouteSnapshot> restore;
 };
 
 // What a Check job found: whether the VRF is still there, and which of the interfaces asked
@@ -59,6 +66,8 @@ struct AttachOutcome {
   std::optional<InsideDetachResult> detachResult;  // set on a successful Detach
   std::optional<HostVrf> vrfAdded;                 // set on a successful CreateVrf
   std::optional<CheckResult> check;                // set on a successful Check
+  // A successful Attach in a container: the routes in the VRF's table through its interfaces.
+  std::shared_ptr<const RouteSnapshot> vrfRoutes;
   // The host's VRFs once the job is done, whatever it was (unset if they cannot be listed), so
   // the manager's view follows every change netvrf makes.
   std::optional<std::vector<HostVrf>> hostVrfs;
@@ -81,6 +90,7 @@ class AttachWorker {
  private:
   void loop();
   AttachOutcome runJob(AttachJob& job);
+  void keepRoutes(nl_sock* sock, const AttachJob& job, AttachOutcome& out);
   // The table a request without one gets: the map's for a VRF that does not exist yet in the
   // namespace `sock` is bound to. `handedOut`: the map gave it just now, for this request; it
   // goes back if the request fails (a failed request leaves the table files as they were).

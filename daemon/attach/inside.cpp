@@ -170,6 +170,21 @@ InsideDetachResult detachInside(nl_sock* sock, const std::optional<std::string>&
   return result;
 }
 
+void clearDeletedVrf(nl_sock* sock, uint32_t table, bool container) {
+  Vrfs vrfs(sock);
+  auto left = vrfs.list();
+  for (const auto& v : left)
+    if (v.table == table) return;
+  vrfs.removeUnreachableDefaults(table);
+  if (!container) return;
+  if (lookupRuleTable(sock, kUnboundRulePref) == table)
+    deleteLookupRule(sock, kUnboundRulePref, table);
+  if (left.empty()) {
+    for (const char* key : kAcceptSysctls) writeSysctl(key, "0");
+    vrfs.removeL3mdevRules();
+  }
+}
+
 bool deleteVrfIfUnused(nl_sock* sock, const std::string& vrf) {
   std::vector<LinkInfo> links = listLinks(sock);
   const LinkInfo* dev = nullptr;

@@ -53,6 +53,13 @@ struct InsideDetachResult {
 InsideDetachResult detachInside(nl_sock* sock, const std::optional<std::string>& vrf,
                                 const StepHook& hook = {});
 
+// What a VRF netvrf attached leaves in its namespace when someone else deletes it: the table's
+// catch-all routes (which keep the table from a new VRF) and, in a container's namespace
+// (`container`), the rule that sends unbound sockets' lookups to `table`, which would now drop
+// its traffic, and with no VRF left the accept sysctls and the l3mdev rules. The host's own
+// settings are not netvrf's to reset. Nothing when another VRF has taken `table` meanwhile.
+void clearDeletedVrf(nl_sock* sock, uint32_t table, bool container);
+
 // Deletes VRF `vrf` if netvrf created it and no interface is enslaved to it any more (a Docker
 // network's bridge went with its network). True when it was deleted.
 bool deleteVrfIfUnused(nl_sock* sock, const std::string& vrf);

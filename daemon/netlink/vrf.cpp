@@ -200,11 +200,15 @@ void Vrfs::remove(const std::string& name) {
   LinkPtr link(rtnl_link_alloc());
   rtnl_link_set_ifindex(link.get(), vrf->ifindex);
   checkNl(rtnl_link_delete(sock_, link.get()), "delete VRF " + name);
+  removeUnreachableDefaults(vrf->table);
+}
+
+void Vrfs::removeUnreachableDefaults(uint32_t table) {
   for (int family : {AF_INET, AF_INET6}) {
-    int r = rtnl_route_delete(sock_, unreachableDefault(family, vrf->table).get(), 0);
+    int r = rtnl_route_delete(sock_, unreachableDefault(family, table).get(), 0);
     if (r == -NLE_OBJ_NOTFOUND) continue;  // someone removed it already
     checkNl(r, std::string("delete unreachable default (") + familyName(family) + ") from table " +
-                   std::to_string(vrf->table));
+                   std::to_string(table));
   }
 }
 

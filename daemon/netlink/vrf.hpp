@@ -77,6 +77,8 @@ class Vrfs {
 
   // Deletes the l3mdev rules (pref 1000), which outlive the VRFs; for when the last one is gone.
   void removeL3mdevRules();
+  // Deletes the catch-all routes create() put into `table`, which outlive its VRF.
+  void removeUnreachableDefaults(uint32_t table);
 
  private:
   void addUnreachableDefaults(uint32_t table);

@@ -366,10 +366,19 @@ TEST_F(DbusKernel, ChangesBehindItsBackAreReportedAndTheLabelsAppliedAgain) {
       << d.log();
   EXPECT_TRUE(waitUntil([&] { return masterOf(name) == "red"; }, 30s)) << d.log();
   EXPECT_TRUE(waitUntil([&] { return listed(bus)[name]["vrf"] == "red"; })) << d.log();
+  // The default route went with the VRF's table; it is back, and nothing blocks the table.
+  auto defaultInVrf = [&] {
+    return run({"ip", "-n", name, "route", "show", "vrf", "red"})
+               .out.find("default via 198.51.100.1") != std::string::npos;
+  };
+  EXPECT_TRUE(waitUntil(defaultInVrf, 10s))
+      << run({"ip", "-n", name, "route", "show", "vrf", "red"}).out << d.log();
 
   EXPECT_EQ(run({"ip", "-n", name, "link", "set", "eth0", "nomaster"}).status, 0);
   EXPECT_TRUE(says(": eth0 left VRF red behind netvrfd's back; attaching it again")) << d.log();
   EXPECT_TRUE(waitUntil([&] { return masterOf(name) == "red"; }, 30s)) << d.log();
+  EXPECT_TRUE(waitUntil(defaultInVrf, 10s))
+      << run({"ip", "-n", name, "route", "show", "vrf", "red"}).out << d.log();
 
   // The host: a labelled network's bridge in VRF nvgreen, which someone deletes.
   std::string net = docker_.uniqueName("backnet");
