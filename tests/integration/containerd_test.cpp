@@ -69,6 +69,9 @@ TEST_F(Containerd, TheVrfLabelIsHonouredAsForDocker) {
     EXPECT_TRUE(waitUntil([&] {
       return run({"ip", "-n", id, "link", "show", "nvred"}).status == 0;
     })) << d.log();
+    EXPECT_TRUE(waitUntil([&] {
+      return d.log().find("): attached to VRF nvred (table 1001)") != std::string::npos;
+    })) << d.log();
   } else {  // the same one-line refusal a Docker container gets
     EXPECT_TRUE(waitUntil([&] {
       return d.log().find("container " + id + " (containerd:" + ctr_.ns() + " " + id.substr(0, 12) +
