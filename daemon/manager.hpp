@@ -160,9 +160,11 @@ class Manager {
     EventLoop::Source retry;
     std::chrono::milliseconds retryAfter{0};
     std::string lastFailure;
+    // The routes in its VRF's table after the last attach: put back when the VRF or an
+    // interface is taken away behind netvrfd's back and its labels ask for it again.
+    std::shared_ptr<const RouteSnapshot> vrfRoutes;
     // While attached inside: hears the links of its namespace, and checks its VRF shortly after
     // they changed (manager_links.cpp).
-    std::shared_ptr<const RouteSnapshot> vrfRoutes;  // in its VRF's table, once attached
     std::optional<LinkMonitor> links;
     EventLoop::Source linksWatch;
     EventLoop::Source linksSettle;
