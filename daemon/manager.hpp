@@ -80,6 +80,8 @@ class Manager {
   // leg that someone else deletes or releases is reported and, where a label asks for it,
   // attached again (manager_links.cpp). Containers' own VRFs are followed once attached.
   void watchHostLinks();
+  // Lists the host's VRFs again (on the attach worker); onVrfsChanged follows if they changed.
+  void refreshHostVrfs();
 
   // Removes every entry netvrfd created (only when configured to on exit).
   void removeAll();

@@ -125,7 +125,7 @@ void Manager::linksChecked(const AttachOutcome& o) {
   containerChanged(c);
   changed();
   if (!again) return;
-  stopWatchingLinks(c);
+  stopWatchingLinks(c);  // watched again once attached again
   c.attach = AttachState::None;
   maybeAttach(o.key, c, Part::Inside);
 }
@@ -142,6 +142,10 @@ void Manager::watchHostLinks() {
   }
 }
 
+void Manager::refreshHostVrfs() {
+  requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt, [](const AttachOutcome&) {});
+}
+
 void Manager::hostLinksChanged() {
   try {
     if (!hostLinks_->drain()) return;
@@ -154,7 +158,7 @@ void Manager::hostLinksChanged() {
   if (!submitAttach_) return;
   hostLinksSettle_ = loop_.addTimer(kSettle, [this] {
     hostLinksSettle_.reset();
-    requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt, [](const AttachOutcome&) {});
+    refreshHostVrfs();
   });
 }
 

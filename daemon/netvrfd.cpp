@@ -148,7 +148,7 @@ int run(const Options& opts) {
   manager.onVrfsChanged = [&](const std::vector<HostVrf>& v) { bus.vrfsChanged(v); };
   bus.start();
 
-  manager.requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt, [](const AttachOutcome&) {});
+  manager.refreshHostVrfs();
 
   std::vector<std::unique_ptr<RuntimeWatcher>> watchers;
   auto engine = [&](const std::string& runtime, const std::string& socket) {
