@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "harness.hpp"
+
 namespace netvrf {
 namespace {
 
@@ -15,7 +17,7 @@ namespace {
 class NetnsDirTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root: bind-mounts namespaces";
+    NETVRF_REQUIRE(test::missingRoot());
     char tmpl[] = "/tmp/netvrf-netnsdir-XXXXXX";
     dir_ = mkdtemp(tmpl);
     self_.reset(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));

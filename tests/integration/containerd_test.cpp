@@ -138,7 +138,7 @@ TEST_F(Containerd, DockerAndContainerdAtOnceGiveEachContainerOneEntry) {
 
 TEST_F(Containerd, ARestartedContainerdLosesNothingAndLeavesNothingStale) {
   const char* services = std::getenv("NETVRF_TEST_SERVICES");
-  if (!services) GTEST_SKIP() << "needs scripts/test-services (run through scripts/test)";
+  NETVRF_REQUIRE(missingTestServices());
   Netvrfd d(onlyOurs());
   ASSERT_TRUE(d.startReady()) << d.log();
   std::string stays = "nvt" + std::to_string(getpid()) + "-stays";

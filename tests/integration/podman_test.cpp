@@ -134,7 +134,7 @@ TEST_F(Podman, DockerAndPodmanAtOnceEachContainerOnce) {
 
 TEST_F(Podman, ARestartedPodmanServiceLosesNothingAndLeavesNothingStale) {
   const char* services = std::getenv("NETVRF_TEST_SERVICES");
-  if (!services) GTEST_SKIP() << "needs scripts/test-services (run through scripts/test)";
+  NETVRF_REQUIRE(missingTestServices());
   Netvrfd d(onlyPodman());
   ASSERT_TRUE(d.startReady()) << d.log();
   std::string stays = podman_.uniqueName("stays");

@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <gtest/gtest.h>
+
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -26,6 +28,7 @@
 #include "common/error.hpp"
 #include "netlink/in_netns.hpp"
 #include "netns/netns_dir.hpp"
+#include "netns/ownership.hpp"
 
 namespace netvrf::test {
 namespace {
@@ -86,6 +89,17 @@ std::string podmanSock() {
 
 std::string testImage() {
   return env("NETVRF_TEST_IMAGE", "netvrf-test/busybox:v2");
+}
+
+std::optional<std::string> missingVrfFreeKernel() {
+  if (kernelHasVrf()) return "this kernel has VRF support; the error path needs one without";
+  return std::nullopt;
+}
+
+std::optional<std::string> missingTestServices() {
+  if (env("NETVRF_TEST_SERVICES").empty())
+    return "needs scripts/test-services (run through scripts/test)";
+  return std::nullopt;
 }
 
 bool strict() {
@@ -266,6 +280,8 @@ Netvrfd::Netvrfd(const std::string& extraConfig, const std::vector<std::string>&
       {"containerd",
        {{"socket", containerdSock().empty() ? "/nonexistent.sock" : containerdSock()}}}};
   if (!extraConfig.empty()) config.merge_patch(nlohmann::json::parse(extraConfig));
+  cleanupOnExit_ = config.value("cleanup_on_exit", false);
+  netnsDir_ = config.value("netns_dir", netnsDir_);
   std::ofstream(configPath_) << config.dump(2);
 
   notify_.reset(socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
@@ -293,15 +309,47 @@ void Netvrfd::readNotifications() {
 }
 
 Netvrfd::~Netvrfd() {
-  if (pid_ > 0) {
-    signal(SIGTERM);
-    wait();
-  }
+  if (pid_ > 0) stop();
   stopReader_ = true;
   reader_.join();
 }
 
+std::vector<std::string> Netvrfd::recordedEntries() const {
+  std::vector<std::string> out;
+  for (const auto& r : OwnershipStore(stateDir_).loadAll()) out.push_back(r.entry);
+  return out;
+}
+
+void Netvrfd::reaped(int status) {
+  pid_ = -1;
+  exitStatus_ = decode(status);
+  std::string output = log().substr(std::min(logStart_, log().size()));
+  for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                             "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer"})
+    if (output.find(report) != std::string::npos)
+      ADD_FAILURE() << "netvrfd's output has a sanitizer report (" << report << "):\n" << output;
+  int sig = std::exchange(lastSignal_, 0);
+  if (sig != SIGTERM && sig != SIGINT) return;  // killed on purpose, or ended by itself
+  if (exitStatus_ != 0)
+    ADD_FAILURE() << "netvrfd exited with status " << exitStatus_ << " after "
+                  << (sig == SIGTERM ? "SIGTERM" : "SIGINT") << "; its output:\n" << output;
+  if (!cleanupOnExit_ || exitStatus_ != 0) return;
+  for (const auto& entry : recordedEntries())
+    ADD_FAILURE() << "netvrfd stopped with cleanup_on_exit but left its record of " << entry;
+  NetnsDir dir(netnsDir_);
+  for (const auto& entry : entriesAtStop_) {
+    if (dir.probe(entry).exists)
+      ADD_FAILURE() << "netvrfd stopped with cleanup_on_exit but left " << dir.pathOf(entry);
+    if (isMounted(dir.pathOf(entry)))
+      ADD_FAILURE() << "netvrfd stopped with cleanup_on_exit but left a mount on "
+                    << dir.pathOf(entry);
+  }
+  entriesAtStop_.clear();
+}
+
 void Netvrfd::start() {
+  logStart_ = log().size();
+  lastSignal_ = 0;
   Fd log(open(logPath_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
   std::vector<std::string> e = env_;
   e.push_back("NOTIFY_SOCKET=" + notifyPath_);
@@ -326,8 +374,8 @@ std::optional<std::string> Netvrfd::waitNotify(const std::string& prefix,
     if (std::chrono::steady_clock::now() > deadline) return std::nullopt;
     int status;
     if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {  // it died: no more messages
-      pid_ = -1;
-      exitStatus_ = decode(status);
+      lock.unlock();
+      reaped(status);
       return std::nullopt;
     }
     cv_.wait_for(lock, std::chrono::milliseconds(50));
@@ -339,15 +387,20 @@ bool Netvrfd::waitReady(std::chrono::milliseconds timeout) {
 }
 
 void Netvrfd::signal(int sig) {
-  if (pid_ > 0) kill(pid_, sig);
+  if (pid_ <= 0) return;
+  if (sig == SIGTERM || sig == SIGINT) {
+    auto entries = recordedEntries();
+    entriesAtStop_.insert(entriesAtStop_.end(), entries.begin(), entries.end());
+  }
+  if (sig != 0 && sig != SIGHUP) lastSignal_ = sig;
+  kill(pid_, sig);
 }
 
 int Netvrfd::wait() {
   if (pid_ <= 0) return exitStatus_;
   int status = 0;
   waitpid(pid_, &status, 0);
-  pid_ = -1;
-  exitStatus_ = decode(status);
+  reaped(status);
   return exitStatus_;
 }
 

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <csignal>
 #include <optional>
 #include <string>
 #include <thread>
@@ -42,6 +43,10 @@ std::optional<std::string> missingContainerd();
 std::optional<std::string> missingPodman();
 // Needs a kernel with VRF support: scripts/test runs such tests in the VM (tests/vm).
 std::optional<std::string> missingVrf();
+// The opposite, for the error paths of a kernel without VRF support (this host's).
+std::optional<std::string> missingVrfFreeKernel();
+// Needs the test services scripts/test starts (NETVRF_TEST_SERVICES).
+std::optional<std::string> missingTestServices();
 
 // A fresh, empty network namespace, gone with the fd.
 Fd newNetns();
@@ -174,7 +179,14 @@ class Netvrfd {
   std::optional<std::string> waitNotify(const std::string& prefix,
                                         std::chrono::milliseconds timeout);
   void signal(int sig);
-  int wait();  // exit status, as in Result
+  // Exit status, as in Result. Every end is judged (a non-fatal test failure otherwise): a
+  // sanitizer report in its output fails the test whatever the signal; after SIGTERM or SIGINT
+  // the status must be 0 and, with cleanup_on_exit, no entry, mount or record of it may be left.
+  int wait();
+  int stop() {  // SIGTERM, then wait()
+    signal(SIGTERM);
+    return wait();
+  }
   pid_t pid() const { return pid_; }
   std::string log() const;
   const std::string& stateDir() const { return stateDir_; }
@@ -189,6 +201,14 @@ class Netvrfd {
   std::vector<std::string> env_;
   std::vector<std::string> wrapper_;
   void readNotifications();
+  void reaped(int status);  // judges the end, as wait() says
+  std::vector<std::string> recordedEntries() const;  // from its ownership records
+
+  bool cleanupOnExit_ = true;
+  std::string netnsDir_ = "/var/run/netns";
+  int lastSignal_ = 0;                     // the last one signal() sent to this process
+  std::vector<std::string> entriesAtStop_;  // its records' entries when SIGTERM/SIGINT was sent
+  size_t logStart_ = 0;                     // where this process's output starts in the log
 
   Fd notify_;
   // Drained all the time, as systemd does: a full socket would block netvrfd's sd_notify.
