@@ -73,6 +73,8 @@ AttachRequest parseAttach(const Args& args) {
       r.strict = true;
     else if (a == "--host")
       r.host = true;
+    else if (a == "--temporary")
+      r.temporary = true;
     else if (a.rfind("--", 0) != 0 && r.container.empty())
       r.container = a;
     else
@@ -178,6 +180,7 @@ Request parseRequest(const std::string& verb, const Args& args) {
     if (verb == "describe") return DescribeRequest{};
     if (verb == "reload") return ReloadRequest{};
     if (verb == "monitor") return MonitorRequest{};
+    if (verb == "requests") return RequestsRequest{};
   }
   throw UsageError("unknown command or wrong arguments");
 }

@@ -37,11 +37,14 @@ struct StatusRequest {
 };
 struct DescribeRequest {};
 struct ReloadRequest {};
+struct RequestsRequest {};  // requests: what attach/detach stored
 struct MonitorRequest {};
 
-// attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict]
+// attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict] [--temporary]
 // attach CONTAINER --vrf NAME --host --address CIDR... [--gateway IP]... [--table N]
+//        [--temporary]
 struct AttachRequest {
+  bool temporary = false;  // this instance of the container only: not stored
   std::string container;
   std::string vrf;
   std::optional<uint32_t> table;
@@ -82,7 +85,8 @@ struct NetworkRequest {
 
 using Request =
     std::variant<ListRequest, StatusRequest, DescribeRequest, ReloadRequest, MonitorRequest,
-                 AttachRequest, DetachRequest, VrfRequest, NetnsRequest, NetworkRequest>;
+                 AttachRequest, DetachRequest, VrfRequest, NetnsRequest, NetworkRequest,
+                 RequestsRequest>;
 
 ListRequest parseList(const Args& args);
 StatusRequest parseStatus(const Args& args);

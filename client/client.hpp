@@ -38,6 +38,7 @@ int list(Client& c, const ListRequest& r);
 int status(Client& c, const StatusRequest& r);
 int attach(Client& c, const AttachRequest& r);
 int detach(Client& c, const DetachRequest& r);
+int requests(Client& c, const RequestsRequest& r);
 int vrf(Client& c, const VrfRequest& r);
 int netns(Client& c, const NetnsRequest& r);
 int network(Client& c, const NetworkRequest& r);

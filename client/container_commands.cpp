@@ -59,11 +59,25 @@ int status(Client& c, const StatusRequest& r) {
                      .c_str());
     return 1;
   }
-  const json& x = match[0];
+  json x = match[0];
+  // What is wanted, and why, is in the full state.
+  json wanted = json::object();
+  json all = json::parse(c.Describe(), nullptr, false);
+  if (all.is_object())
+    for (const auto& d : all.value("containers", json::array()))
+      if (d.value("runtime", "") == x["runtime"] && d.value("id", "") == x["id"])
+        wanted = d.value("wanted", json::object());
+  x["wanted"] = wanted;
   if (c.json) {
     std::cout << x.dump() << "\n";
     return 0;
   }
+  auto want = [&](const char* vrf, const char* from) {
+    std::string v = wanted.value(vrf, ""), f = wanted.value(from, "none");
+    if (f == "detached") return std::string("none (a stored detach keeps it out)");
+    if (f == "label error") return std::string("none (its labels cannot be used; see the log)");
+    return v.empty() ? std::string("-") : v + " (" + (f == "request" ? "stored request" : f) + ")";
+  };
   printTable({{"Name:", x["name"]},
               {"Id:", x["id"]},
               {"Runtime:", x["runtime"]},
@@ -71,7 +85,9 @@ int status(Client& c, const StatusRequest& r) {
               {"Netns:", orDash(x["netns"])},
               {"PID:", std::to_string(x["pid"].get<uint32_t>())},
               {"VRF:", orDash(x["vrf"])},
-              {"Host VRF:", orDash(x["host_vrf"])}});
+              {"Wanted VRF:", want("vrf", "from")},
+              {"Host VRF:", orDash(x["host_vrf"])},
+              {"Wanted host VRF:", want("host_vrf", "host_from")}});
   return 0;
 }
 
@@ -85,20 +101,24 @@ int attach(Client& c, const AttachRequest& r) {
     if (!r.gateways.empty()) options["gateways"] = sdbus::Variant(r.gateways);
   }
   if (!r.interfaces.empty()) options["interfaces"] = sdbus::Variant(r.interfaces);
+  if (r.temporary) options["temporary"] = sdbus::Variant(true);
   auto [ifs, table] = c.AttachContainer(r.container, r.vrf, options);
   if (c.json) {
     std::cout << json{{"container", r.container},
                       {"vrf", r.vrf},
                       {"host", r.host},
+                      {"temporary", r.temporary},
                       {"table", table},
                       {"interfaces", ifs}}
               << "\n";
   } else if (r.host) {
     std::cout << r.container << ": leg into host VRF " << r.vrf << " (table " << table
-              << ") through " << joined(ifs) << "\n";
+              << ") through " << joined(ifs) << (r.temporary ? "; until it stops" : "; kept")
+              << "\n";
   } else {
     std::cout << r.container << ": in VRF " << r.vrf << " (table " << table << ")"
-              << (ifs.empty() ? "" : ": " + joined(ifs)) << "\n";
+              << (ifs.empty() ? "" : ": " + joined(ifs))
+              << (r.temporary ? "; until it stops" : "; kept") << "\n";
   }
   return 0;
 }
@@ -111,6 +131,30 @@ int detach(Client& c, const DetachRequest& r) {
     std::cout << r.container << ": not in a VRF; nothing to do\n";
   else
     std::cout << r.container << ": detached from " << joined(vrfs) << "\n";
+  return 0;
+}
+
+int requests(Client& c, const RequestsRequest&) {
+  json all = json::array();
+  for (const auto& s : c.ListRequests())
+    all.push_back({{"runtime", s.get<0>()},
+                   {"container", s.get<1>()},
+                   {"part", s.get<2>()},
+                   {"action", s.get<3>()},
+                   {"vrf", s.get<4>()},
+                   {"table", s.get<5>()}});
+  if (c.json) {
+    std::cout << all.dump() << "\n";
+    return 0;
+  }
+  std::vector<std::vector<std::string>> rows{{"CONTAINER", "RUNTIME", "PART", "ACTION", "VRF",
+                                              "TABLE"}};
+  for (const auto& x : all) {
+    uint32_t table = x["table"];
+    rows.push_back({x["container"], x["runtime"], x["part"], x["action"], orDash(x["vrf"]),
+                    table ? std::to_string(table) : "-"});
+  }
+  printTable(rows);
   return 0;
 }
 

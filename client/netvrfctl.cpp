@@ -20,13 +20,19 @@ const Verb kVerbs[] = {
     {"status", "  status CONTAINER  one container, by name or id prefix\n"},
     {"describe", "  describe          the whole state as one JSON document\n"},
     {"attach",
-     "  attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict]\n"
+     "  attach CONTAINER --vrf NAME [--table N] [--interface IF]... [--strict] [--temporary]\n"
      "                    put the container's interfaces into VRF NAME inside its namespace\n"
      "  attach CONTAINER --vrf NAME --host --address CIDR... [--gateway IP]... [--table N]\n"
-     "                    give it a veth leg into VRF NAME on the host\n"},
+     "         [--temporary]\n"
+     "                    give it a veth leg into VRF NAME on the host\n"
+     "                    kept, and applied whenever a container of that name starts, unless\n"
+     "                    --temporary (this instance only)\n"},
     {"detach",
      "  detach CONTAINER [--vrf NAME]\n"
-     "                    take it out again (every VRF netvrfd made, and its leg, without --vrf)\n"},
+     "                    take it out again (every VRF netvrfd made, and its leg, without --vrf);\n"
+     "                    kept too: a labelled container stays out until attached again\n"},
+    {"requests",
+     "  requests          what attach and detach stored, for containers running or not\n"},
     {"vrf",
      "  vrf list          the VRFs on the host, their tables and interfaces\n"
      "  vrf add NAME [--table N]\n"
@@ -67,6 +73,7 @@ struct Run {
   int operator()(const StatusRequest& r) { return status(client, r); }
   int operator()(const AttachRequest& r) { return attach(client, r); }
   int operator()(const DetachRequest& r) { return detach(client, r); }
+  int operator()(const RequestsRequest& r) { return requests(client, r); }
   int operator()(const VrfRequest& r) { return vrf(client, r); }
   int operator()(const NetnsRequest& r) { return netns(client, r); }
   int operator()(const NetworkRequest& r) { return network(client, r); }

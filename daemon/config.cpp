@@ -191,6 +191,10 @@ Config parseConfig(std::string_view text, std::string_view origin) {
                       [&](const json& x, const std::string& kk) {
                         c.vrf.rtTablesFile = r.str(x, kk);
                       }},
+                     {"requests_file",
+                      [&](const json& x, const std::string& kk) {
+                        c.vrf.requestsFile = r.str(x, kk);
+                      }},
                      {"table_first",
                       [&](const json& x, const std::string& kk) {
                         c.vrf.tableFirst = r.table(x, kk);
@@ -205,7 +209,8 @@ Config parseConfig(std::string_view text, std::string_view origin) {
   for (auto [key, dir] : {std::pair{"netns_dir", &c.netnsDir},
                           {"state_dir", &c.stateDir},
                           {"vrf.table_file", &c.vrf.tableFile},
-                          {"vrf.rt_tables_file", &c.vrf.rtTablesFile}}) {
+                          {"vrf.rt_tables_file", &c.vrf.rtTablesFile},
+                          {"vrf.requests_file", &c.vrf.requestsFile}}) {
     if (dir->empty() || dir->front() != '/') r.fail(key, "must be an absolute path");
   }
   if (c.vrf.tableFirst > c.vrf.tableLast) r.fail("vrf.table_first", "is above vrf.table_last");
@@ -248,6 +253,7 @@ std::vector<std::string> applyReload(Config& live, const Config& fresh) {
   check("containerd.namespaces", live.containerd.namespaces, fresh.containerd.namespaces);
   check("vrf.table_file", live.vrf.tableFile, fresh.vrf.tableFile);
   check("vrf.rt_tables_file", live.vrf.rtTablesFile, fresh.vrf.rtTablesFile);
+  check("vrf.requests_file", live.vrf.requestsFile, fresh.vrf.requestsFile);
   check("vrf.table_first", live.vrf.tableFirst, fresh.vrf.tableFirst);
   check("vrf.table_last", live.vrf.tableLast, fresh.vrf.tableLast);
   return restart;

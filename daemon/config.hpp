@@ -43,6 +43,9 @@ struct VrfConfig {
   std::string tableFile = "/var/lib/netvrf/tables.json";
   // The same map for iproute2, so `ip route show table red` works.
   std::string rtTablesFile = "/etc/iproute2/rt_tables.d/netvrf.conf";
+  // What users asked for with netvrfctl attach/detach, applied again whenever a container of
+  // that name starts (persistent, not tmpfs).
+  std::string requestsFile = "/var/lib/netvrf/requests.json";
   uint32_t tableFirst = 1001;  // tables netvrf hands out when none is given
   uint32_t tableLast = 1999;
 };

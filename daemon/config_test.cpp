@@ -32,6 +32,7 @@ TEST(Config, EmptyObjectGivesDefaults) {
             (std::vector<EngineEndpoint>{{"podman", "/run/podman/podman.sock"}}));
   EXPECT_EQ(c.vrf.tableFile, "/var/lib/netvrf/tables.json");
   EXPECT_EQ(c.vrf.rtTablesFile, "/etc/iproute2/rt_tables.d/netvrf.conf");
+  EXPECT_EQ(c.vrf.requestsFile, "/var/lib/netvrf/requests.json");
   EXPECT_EQ(c.vrf.tableFirst, 1001u);
   EXPECT_EQ(c.vrf.tableLast, 1999u);
 }
@@ -42,7 +43,7 @@ constexpr const char* kEveryKey = R"({"netns_dir": "/tmp/ns", "state_dir": "/tmp
     "log_level": "debug", "docker": {"enabled": false, "socket": "/run/d.sock",
                "endpoints": [{"name": "rootless-7", "socket": "/run/user/7/docker.sock"}]},
     "vrf": {"table_file": "/tmp/t.json", "rt_tables_file": "/tmp/rt.conf",
-            "table_first": 5000, "table_last": 5100},
+            "requests_file": "/tmp/r.json", "table_first": 5000, "table_last": 5100},
     "api": {"group": "netvrf"},
     "containerd": {"enabled": false, "socket": "/run/c.sock", "namespaces": ["default", "k8s.io"]}})";
 
@@ -72,6 +73,7 @@ TEST(Config, EveryKeyIsRead) {
   EXPECT_EQ(c.docker.endpoints,
             (std::vector<EngineEndpoint>{{"rootless-7", "/run/user/7/docker.sock"}}));
   EXPECT_EQ(c.vrf.tableFile, "/tmp/t.json");
+  EXPECT_EQ(c.vrf.requestsFile, "/tmp/r.json");
   EXPECT_EQ(c.vrf.rtTablesFile, "/tmp/rt.conf");
   EXPECT_EQ(c.vrf.tableFirst, 5000u);
   EXPECT_EQ(c.vrf.tableLast, 5100u);
@@ -102,6 +104,7 @@ TEST(Config, ShippedFileSetsEveryKeyToItsDefault) {
   EXPECT_EQ(c.docker.endpoints, d.docker.endpoints);
   EXPECT_EQ(c.vrf.tableFile, d.vrf.tableFile);
   EXPECT_EQ(c.vrf.rtTablesFile, d.vrf.rtTablesFile);
+  EXPECT_EQ(c.vrf.requestsFile, d.vrf.requestsFile);
   EXPECT_EQ(c.vrf.tableFirst, d.vrf.tableFirst);
   EXPECT_EQ(c.vrf.tableLast, d.vrf.tableLast);
   EXPECT_EQ(c.api.group, d.api.group);

@@ -16,10 +16,12 @@ namespace netvrf {
 
 using namespace manager_detail;
 
-Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, const Config& config)
+Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store,
+                 RequestStore& requests, const Config& config)
     : loop_(loop),
       netnsDir_(netnsDir),
       store_(store),
+      requests_(requests),
       config_(config),
       hostNs_(*nsIdentityOfPath("/proc/self/ns/net")) {}
 
@@ -152,6 +154,7 @@ void Manager::onRunning(ContainerRunning r) {
   }
   c.info = std::move(r.info);
   c.attach = AttachState::None;  // a new instance: its namespace has never been attached
+  c.temporary = {};              // asked for the last instance only
   c.retry.reset();
   c.retryAfter = std::chrono::milliseconds(0);
   c.lastFailure.clear();
@@ -169,17 +172,20 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
   bool inside = part != Part::Host, host = part != Part::Inside;
   if ((inside && c.attach != AttachState::None) || (host && c.hostAttach != AttachState::None))
     return;
-  LabelPlan plan;
-  try {
-    plan = planFromLabels(c.info.labels, c.info.id);
-  } catch (const LabelError& e) {
+  Wanted w = wanted(c);
+  if (inside && !w.inside.error.empty()) {
     c.attach = AttachState::Failed;
-    log::warning(describe(c.info) + ": not attached: " + e.what(), fieldsOf(c.info, c.entry));
-    return;
+    log::warning(describe(c.info) + ": not attached: " + w.inside.error, fieldsOf(c.info, c.entry));
   }
-  if (!inside) plan.inside.reset();
-  if (!host) plan.host.reset();
-  if (!plan.inside && !plan.host) return;
+  if (host && !w.host.error.empty() && w.host.error != w.inside.error)
+    log::warning(describe(c.info) + ": not attached: " + w.host.error, fieldsOf(c.info, c.entry));
+  if (inside && w.inside.source == WantSource::Detached)
+    log::info(describe(c.info) + ": kept out of VRFs: a detach is stored for it "
+                  "(netvrfctl attach undoes it)",
+              fieldsOf(c.info, c.entry));
+  std::optional<InsideRequest> wantInside = inside ? std::move(w.inside.request) : std::nullopt;
+  std::optional<HostSideRequest> wantHost = host ? std::move(w.host.request) : std::nullopt;
+  if (!wantInside && !wantHost) return;
   Fd netns;
   try {
     netns = openEntry(c);
@@ -190,26 +196,29 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
   }
   // Each job holds the namespace open while it runs; a second one gets a copy of the fd.
   auto forJob = [&] {
-    if (plan.inside && plan.host) return Fd(fcntl(netns.get(), F_DUPFD_CLOEXEC, 0));
+    if (wantInside && wantHost) return Fd(fcntl(netns.get(), F_DUPFD_CLOEXEC, 0));
     return std::move(netns);
   };
-  if (plan.inside) {
+  auto why = [](WantSource s) {
+    return s == WantSource::Label ? std::string() : std::string(" (") + toString(s) + ")";
+  };
+  if (wantInside) {
     c.attach = AttachState::Pending;
-    log::info(describe(c.info) + ": attaching to VRF " + plan.inside->vrf,
+    log::info(describe(c.info) + ": attaching to VRF " + wantInside->vrf + why(w.inside.source),
               fieldsOf(c.info, c.entry));
     AttachJob job = makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid, forJob(),
-                            std::move(*plan.inside), {});
+                            std::move(*wantInside), {});
     job.restore = c.vrfRoutes;  // set only after its VRF was taken away behind our back
     submitAttach_(std::move(job));
   }
-  if (plan.host) {
+  if (wantHost) {
     c.hostAttach = AttachState::Pending;
-    c.hostLeg = *plan.host;
-    log::info(describe(c.info) + ": attaching to host VRF " + plan.host->vrf + " through " +
-                  plan.host->hostIfname,
+    c.hostLeg = *wantHost;
+    log::info(describe(c.info) + ": attaching to host VRF " + wantHost->vrf + " through " +
+                  wantHost->hostIfname + why(w.host.source),
               fieldsOf(c.info, c.entry));
     submitAttach_(makeJob(AttachJob::Kind::AttachHost, key, describe(c.info), c.pin.pid,
-                          std::move(netns), {}, std::move(*plan.host)));
+                          std::move(netns), {}, std::move(*wantHost)));
   }
 }
 

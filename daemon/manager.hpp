@@ -14,6 +14,8 @@
 #include "netns/netns_dir.hpp"
 #include "netns/ownership.hpp"
 #include "runtime/container_event.hpp"
+#include "targets/requests.hpp"
+#include "targets/wanted.hpp"
 
 namespace netvrf {
 
@@ -51,6 +53,11 @@ struct ContainerView {
   std::vector<std::string> interfaces;  // enslaved to it
   std::string attach;   // toString(AttachState) of that VRF
   std::string hostVrf;  // the host VRF of its veth leg, once attached
+  // What is wanted (targets/wanted.hpp), and where that comes from (toString(WantSource)).
+  std::string wantedVrf;
+  std::string wantedFrom;
+  std::string wantedHostVrf;
+  std::string wantedHostFrom;
 };
 
 // Owns the state of every container that runtimes report, and keeps the netns directory in
@@ -58,7 +65,8 @@ struct ContainerView {
 // process exits, and never touches an entry it did not create. Runs on the loop thread only.
 class Manager {
  public:
-  Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, const Config& config);
+  Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, RequestStore& requests,
+          const Config& config);
 
   // At start: keeps the entries of a previous run whose container still runs, removes the
   // others (their container died while netvrfd was down).
@@ -100,12 +108,25 @@ class Manager {
   };
   Found findRegistered(const std::string& which) const;
   // Attach or detach on the attach worker; `reply` gets the outcome, on the loop thread.
+  // A successful attach is stored (by runtime and container name, targets/requests.hpp) and
+  // applied again whenever a container of that name starts; `temporary`: for this instance of
+  // the container only.
   using Reply = std::function<void(const AttachOutcome&)>;
-  void requestAttach(const std::string& key, InsideRequest req, Reply reply);
+  void requestAttach(const std::string& key, InsideRequest req, bool temporary, Reply reply);
   // The host leg: throws VrfError when the container has a leg into another host VRF.
-  void requestAttachHost(const std::string& key, HostSideRequest req, Reply reply);
-  // Detaching from `vrf` (every VRF when empty) includes the host leg into it.
+  void requestAttachHost(const std::string& key, HostSideRequest req, bool temporary,
+                         Reply reply);
+  // Detaching from `vrf` (every VRF when empty) includes the host leg into it. The stored
+  // requests of what was detached go; where the labels ask for it, a detach is stored instead,
+  // so it stays out until attached again.
   void requestDetach(const std::string& key, const std::string& vrf, Reply reply);
+  // What is stored, for containers running or not.
+  const std::vector<StoredRequest>& requests() const { return requests_.all(); }
+  // The stored attach requests of containers named `name` that do not run (into `vrf` only,
+  // when given) are removed; returns the VRFs they named, or nothing when there were none.
+  // Throws std::system_error when the file cannot be written (nothing changed).
+  std::optional<std::vector<std::string>> forgetStopped(const std::string& name,
+                                                        const std::string& vrf);
   std::string describeJson() const;  // the whole state, for Describe()
 
   // A runtime's bridge network as the API shows it.
@@ -150,6 +171,7 @@ class Manager {
     std::string entry;  // set while Registered
     PinnedNetns pin;    // the pidfd tells when the process exits
     EventLoop::Source exitWatch;
+    TemporaryRequests temporary;  // asked with --temporary for this instance
     AttachState attach = AttachState::None;      // netvrf.vrf
     std::string vrf;                             // while Attached
     uint32_t table = 0;                          // while Attached
@@ -216,7 +238,12 @@ class Manager {
   void hostLinksChanged();
   void hostVrfsChecked();
   void clearHostVrf(const HostVrf& gone);
-  bool labelledInside(const Container& c) const;
+  Wanted wanted(const Container& c) const { return wantedFor(c.info, requests_, c.temporary); }
+  // After a successful attach or detach asked over the API: what is stored changes. An error
+  // (the requests file cannot be written) goes into the outcome the caller gets.
+  void storeAttach(const std::string& key, StoredRequest request, bool temporary,
+                   AttachOutcome& o);
+  void storeDetach(const std::string& key, bool inside, bool host, AttachOutcome& o);
   void detachHostLeg(Container& c);
   Fd openEntry(const Container& c) const;  // its netns entry; throws std::system_error
   void submitWithReply(AttachJob job, Reply reply);
@@ -227,6 +254,7 @@ class Manager {
   EventLoop& loop_;
   NetnsDir& netnsDir_;
   OwnershipStore& store_;
+  RequestStore& requests_;
   const Config& config_;
   NsIdentity hostNs_;
   std::map<std::string, Container> containers_;  // by runtime/id

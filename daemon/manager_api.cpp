@@ -3,7 +3,11 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
+#include <tuple>
+
 #include "attach/host_side.hpp"
+#include "attach/labels.hpp"
 #include "common/error.hpp"
 #include "manager.hpp"
 #include "manager_detail.hpp"
@@ -57,6 +61,13 @@ ContainerView Manager::viewOf(const Container& c) const {
   v.interfaces = c.attach == AttachState::Attached ? c.interfaces : std::vector<std::string>{};
   v.attach = toString(c.attach);
   v.hostVrf = c.hostAttach == AttachState::Attached && c.hostLeg ? c.hostLeg->vrf : "";
+  if (c.state == BindingState::Registered) {
+    Wanted w = wanted(c);
+    if (w.inside.request) v.wantedVrf = w.inside.request->vrf;
+    v.wantedFrom = w.inside.error.empty() ? toString(w.inside.source) : "label error";
+    if (w.host.request) v.wantedHostVrf = w.host.request->vrf;
+    v.wantedHostFrom = w.host.error.empty() ? toString(w.host.source) : "label error";
+  }
   return v;
 }
 
@@ -87,7 +98,12 @@ std::string Manager::describeJson() const {
                                  {"table", v.table},
                                  {"interfaces", v.interfaces},
                                  {"attach", v.attach},
-                                 {"host_vrf", v.hostVrf}});
+                                 {"host_vrf", v.hostVrf},
+                                 {"wanted",
+                                  {{"vrf", v.wantedVrf},
+                                   {"from", v.wantedFrom},
+                                   {"host_vrf", v.wantedHostVrf},
+                                   {"host_from", v.wantedHostFrom}}}});
   doc["networks"] = nlohmann::json::array();
   for (const auto& [key, n] : networks_)
     doc["networks"].push_back({{"runtime", n.info.runtime},
@@ -100,6 +116,7 @@ std::string Manager::describeJson() const {
   for (const auto& v : hostVrfs_)
     doc["vrfs"].push_back(
         {{"name", v.name}, {"table", v.table}, {"interfaces", v.interfaces}, {"owned", v.owned}});
+  doc["requests"] = nlohmann::json::parse(requestsJson(requests_.all()));
   doc["runtimes"] = nlohmann::json::object();
   for (const auto& [runtime, up] : runtimeUp_)
     doc["runtimes"][runtime] = up ? "connected" : "not reachable";
@@ -133,18 +150,126 @@ void Manager::submitWithReply(AttachJob job, Reply reply) {
   submitAttach_(std::move(job));
 }
 
-void Manager::requestAttach(const std::string& key, InsideRequest req, Reply reply) {
+void Manager::storeAttach(const std::string& key, StoredRequest request, bool temporary,
+                          AttachOutcome& o) {
+  auto it = containers_.find(key);
+  if (it == containers_.end() || (!o.result && !o.hostResult)) return;
+  Container& c = it->second;
+  bool inside = request.part == StoredRequest::Part::Inside;
+  if (temporary) {
+    if (inside)
+      c.temporary.inside = request.inside;
+    else
+      c.temporary.host = request.host;
+    return;
+  }
+  // The stored request stands from now on, above any temporary one for this instance.
+  if (inside)
+    c.temporary.inside.reset();
+  else
+    c.temporary.host.reset();
+  request.host.hostIfname.clear();  // derived from the container id each time
+  try {
+    requests_.put(std::move(request));
+  } catch (const std::system_error& e) {
+    o.error = describe(c.info) + " is in VRF " + o.vrf + " now, but the request is not kept: " +
+              e.what();
+    o.result.reset();
+    o.hostResult.reset();
+    log::warning(o.error, fieldsOf(c.info, c.entry));
+    return;
+  }
+  log::info(describe(c.info) + ": kept the request for VRF " + o.vrf + " (" +
+                requests_.path() + ")",
+            fieldsOf(c.info, c.entry));
+  containerChanged(c);
+}
+
+void Manager::storeDetach(const std::string& key, bool inside, bool host, AttachOutcome& o) {
+  auto it = containers_.find(key);
+  if (it == containers_.end() || !o.error.empty()) return;
+  Container& c = it->second;
+  LabelPlan labels;
+  try {
+    labels = planFromLabels(c.info.labels, c.info.id);
+  } catch (const LabelError&) {
+    // Labels that cannot be used attach nothing: nothing to keep out.
+  }
+  try {
+    for (auto [part, asked, labelled] :
+         {std::tuple{StoredRequest::Part::Inside, inside, labels.inside.has_value()},
+          std::tuple{StoredRequest::Part::Host, host, labels.host.has_value()}}) {
+      if (!asked) continue;
+      if (part == StoredRequest::Part::Inside)
+        c.temporary.inside.reset();
+      else
+        c.temporary.host.reset();
+      if (labelled) {
+        StoredRequest out;
+        out.runtime = c.info.runtime;
+        out.name = c.info.name;
+        out.part = part;
+        out.detached = true;
+        requests_.put(std::move(out));
+      } else {
+        requests_.erase(c.info.runtime, c.info.name, part);
+      }
+    }
+  } catch (const std::system_error& e) {
+    o.error = describe(c.info) + " is detached now, but that is not kept: " + e.what();
+    o.detachResult.reset();
+    log::warning(o.error, fieldsOf(c.info, c.entry));
+    return;
+  }
+  containerChanged(c);
+}
+
+std::optional<std::vector<std::string>> Manager::forgetStopped(const std::string& name,
+                                                               const std::string& vrf) {
+  std::vector<std::string> vrfs;
+  std::vector<StoredRequest> gone;
+  for (const auto& r : requests_.all()) {
+    bool running = std::any_of(containers_.begin(), containers_.end(), [&](const auto& kv) {
+      return kv.second.info.runtime == r.runtime && kv.second.info.name == r.name;
+    });
+    if (r.name != name || running || (!vrf.empty() && r.vrf() != vrf)) continue;
+    gone.push_back(r);
+  }
+  if (gone.empty()) return std::nullopt;
+  for (const auto& r : gone) {
+    requests_.erase(r.runtime, r.name, r.part);
+    if (!r.detached) vrfs.push_back(r.vrf());
+    log::info("container " + name + " (" + r.runtime + ", not running): forgot its stored " +
+                  (r.detached ? std::string("detach") : "request for VRF " + r.vrf()),
+              {{"CONTAINER_NAME", name}, {"RUNTIME", r.runtime}});
+  }
+  return vrfs;
+}
+
+void Manager::requestAttach(const std::string& key, InsideRequest req, bool temporary,
+                            Reply reply) {
   Container& c = containers_.at(key);
   Fd netns = openEntry(c);
   c.attach = AttachState::Pending;
-  log::info(describe(c.info) + ": attaching to VRF " + req.vrf + " (asked over D-Bus)",
+  log::info(describe(c.info) + ": attaching to VRF " + req.vrf + " (asked over D-Bus" +
+                (temporary ? ", temporary)" : ")"),
             fieldsOf(c.info, c.entry));
+  StoredRequest stored;
+  stored.runtime = c.info.runtime;
+  stored.name = c.info.name;
+  stored.part = StoredRequest::Part::Inside;
+  stored.inside = req;
   submitWithReply(makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid,
                           std::move(netns), std::move(req)),
-                  std::move(reply));
+                  [this, key, stored, temporary, reply](const AttachOutcome& done) {
+                    AttachOutcome o = done;
+                    storeAttach(key, stored, temporary, o);
+                    reply(o);
+                  });
 }
 
-void Manager::requestAttachHost(const std::string& key, HostSideRequest req, Reply reply) {
+void Manager::requestAttachHost(const std::string& key, HostSideRequest req, bool temporary,
+                                Reply reply) {
   Container& c = containers_.at(key);
   if (c.hostLeg && (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached) &&
       c.hostLeg->vrf != req.vrf)
@@ -156,23 +281,43 @@ void Manager::requestAttachHost(const std::string& key, HostSideRequest req, Rep
   c.hostAttach = AttachState::Pending;
   c.hostLeg = req;
   log::info(describe(c.info) + ": attaching to host VRF " + req.vrf + " through " +
-                req.hostIfname + " (asked over D-Bus)",
+                req.hostIfname + " (asked over D-Bus" + (temporary ? ", temporary)" : ")"),
             fieldsOf(c.info, c.entry));
+  StoredRequest stored;
+  stored.runtime = c.info.runtime;
+  stored.name = c.info.name;
+  stored.part = StoredRequest::Part::Host;
+  stored.host = req;
   submitWithReply(makeJob(AttachJob::Kind::AttachHost, key, describe(c.info), c.pin.pid,
                           std::move(netns), {}, std::move(req)),
-                  std::move(reply));
+                  [this, key, stored, temporary, reply](const AttachOutcome& done) {
+                    AttachOutcome o = done;
+                    storeAttach(key, stored, temporary, o);
+                    reply(o);
+                  });
 }
 
 void Manager::requestDetach(const std::string& key, const std::string& vrf, Reply reply) {
   Container& c = containers_.at(key);
   bool hostLeg = c.hostLeg && (vrf.empty() || vrf == c.hostLeg->vrf);
+  // The part inside is detached when asked for every VRF, or for the one it is in or wants.
+  Wanted w = wanted(c);
+  bool inside = vrf.empty() || vrf == c.vrf || (w.inside.request && w.inside.request->vrf == vrf);
+  bool storedLeg = vrf.empty() || (w.host.request && w.host.request->vrf == vrf);
+  auto keep = [this, key, reply](bool in, bool leg) {
+    return [this, key, reply, in, leg](const AttachOutcome& done) {
+      AttachOutcome o = done;
+      storeDetach(key, in, leg, o);
+      reply(o);
+    };
+  };
   if (hostLeg && !vrf.empty()) {  // only the leg
     HostSideRequest leg = *c.hostLeg;
     c.hostLeg.reset();
     c.hostAttach = AttachState::None;
     submitWithReply(makeJob(AttachJob::Kind::DetachHost, key, describe(c.info), c.pin.pid, Fd(),
                             {}, std::move(leg)),
-                    std::move(reply));
+                    keep(false, true));
     containerChanged(c);
     return;
   }
@@ -181,7 +326,7 @@ void Manager::requestDetach(const std::string& key, const std::string& vrf, Repl
   req.vrf = vrf;
   submitWithReply(makeJob(AttachJob::Kind::Detach, key, describe(c.info), c.pin.pid, openEntry(c),
                           std::move(req)),
-                  std::move(reply));
+                  keep(inside, hostLeg || storedLeg));
 }
 
 void Manager::requestVrf(AttachJob::Kind kind, const std::string& vrf,

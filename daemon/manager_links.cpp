@@ -86,14 +86,6 @@ void Manager::checkLinks(const std::string& key) {
                         std::move(what)));
 }
 
-bool Manager::labelledInside(const Container& c) const {
-  try {
-    return planFromLabels(c.info.labels, c.info.id).inside.has_value();
-  } catch (const LabelError&) {
-    return false;
-  }
-}
-
 void Manager::linksChecked(const AttachOutcome& o) {
   auto it = containers_.find(o.key);
   if (it == containers_.end()) return;
@@ -105,13 +97,17 @@ void Manager::linksChecked(const AttachOutcome& o) {
     if (std::find(o.check->enslaved.begin(), o.check->enslaved.end(), i) == o.check->enslaved.end())
       gone.push_back(i);
   if (o.check->vrf && gone.empty()) return;
-  bool again = labelledInside(c);
+  Wanted w = wanted(c);
+  bool again = w.inside.request.has_value();
+  std::string asked = w.inside.source == WantSource::Label     ? "as its labels ask"
+                      : w.inside.source == WantSource::Request ? "as its stored request asks"
+                                                               : "as asked for this instance";
   log::Fields fields = fieldsOf(c.info, c.entry);
   fields.emplace_back("VRF", c.vrf);
   std::string what =
       !o.check->vrf ? "VRF " + c.vrf + " was deleted" : joined(gone) + " left VRF " + c.vrf;
   log::warning(describe(c.info) + ": " + what + " behind netvrfd's back" +
-                   (again ? "; attaching it again, as its labels ask" : ""),
+                   (again ? "; attaching it again, " + asked : ""),
                fields);
   if (!o.check->vrf) {
     stopWatchingLinks(c);

@@ -21,6 +21,7 @@
 #include "runtime/containerd/containerd_watcher.hpp"
 #include "runtime/docker/docker_watcher.hpp"
 #include "service_notify.hpp"
+#include "targets/requests.hpp"
 
 namespace {
 
@@ -118,7 +119,8 @@ int run(const Options& opts) {
   OwnershipStore store(config.stateDir);
   store.prepare();
 
-  Manager manager(loop, netnsDir, store, config);
+  RequestStore requests(config.vrf.requestsFile);  // what users asked for, kept across restarts
+  Manager manager(loop, netnsDir, store, requests, config);
   manager.adoptPrevious();
 
   Mailbox<RuntimeEvent> mailbox(loop, [&](RuntimeEvent e) {
@@ -227,6 +229,8 @@ int main(int argc, char** argv) {
   try {
     return run(opts);
   } catch (const netvrf::ConfigError& e) {
+    std::fprintf(stderr, "netvrfd: %s\n", e.what());
+  } catch (const netvrf::RequestFileError& e) {
     std::fprintf(stderr, "netvrfd: %s\n", e.what());
   } catch (const std::exception& e) {
     netvrf::log::error(e.what());

@@ -172,6 +172,7 @@ namespace {
 // AttachContainer's options: inside (table, interfaces, strict) or, with "host", the leg.
 struct AttachOptions {
   bool host = false;
+  bool temporary = false;
   InsideRequest inside;
   HostSideRequest leg;
 };
@@ -199,6 +200,8 @@ AttachOptions parseAttachOptions(const std::string& vrf,
         o.inside.strict = value.get<bool>();
       } else if (key == "host") {
         o.host = value.get<bool>();
+      } else if (key == "temporary") {
+        o.temporary = value.get<bool>();
       } else if (key == "addresses") {
         o.leg.addresses = value.get<std::vector<std::string>>();
       } else if (key == "gateways") {
@@ -206,7 +209,7 @@ AttachOptions parseAttachOptions(const std::string& vrf,
       } else {
         throw sdbus::Error(kInvalid, "unknown option '" + printableName(key) +
                                          "' (known: table, interfaces, strict, host, addresses, "
-                                         "gateways)");
+                                         "gateways, temporary)");
       }
     } catch (const sdbus::Error& e) {
       if (e.getName() == kInvalid) throw;
@@ -263,9 +266,9 @@ void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_
         r.returnError(sdbus::Error(errorNameFor(out.errorKind), out.error));
     });
     if (o.host)
-      manager_.requestAttachHost(found.key, std::move(o.leg), done);
+      manager_.requestAttachHost(found.key, std::move(o.leg), o.temporary, done);
     else
-      manager_.requestAttach(found.key, std::move(o.inside), done);
+      manager_.requestAttach(found.key, std::move(o.inside), o.temporary, done);
   });
 }
 
@@ -278,6 +281,13 @@ void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& resul
       if (auto e = ifnameError(vrf))
         throw sdbus::Error(kInvalid, "VRF '" + printableName(vrf) + "': " + *e);
     auto found = manager_.findRegistered(container);
+    if (found.errorName == "org.netvrf1.Error.NoSuchContainer") {
+      // Not running: what is stored for that name goes.
+      if (auto vrfs = manager_.forgetStopped(container, vrf)) {
+        reply->returnResults(*vrfs);
+        return;
+      }
+    }
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
     std::string leg = manager_.container(found.key)->hostVrf;
     if (!vrf.empty() && leg != vrf) leg.clear();
@@ -333,6 +343,20 @@ std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, st
 BusService::ListNetworks() {
   std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>> out;
   for (const auto& n : manager_.networks()) out.emplace_back(n.runtime, n.id, n.name, n.bridge, n.vrf);
+  return out;
+}
+
+std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string, uint32_t>>
+BusService::ListRequests() {
+  std::vector<
+      sdbus::Struct<std::string, std::string, std::string, std::string, std::string, uint32_t>>
+      out;
+  for (const auto& r : manager_.requests()) {
+    std::optional<uint64_t> table =
+        r.part == StoredRequest::Part::Inside ? r.inside.table : r.host.table;
+    out.emplace_back(r.runtime, r.name, toString(r.part), r.detached ? "detach" : "attach",
+                     r.detached ? "" : r.vrf(), uint32_t(table.value_or(0)));
+  }
   return out;
 }
 

@@ -66,6 +66,9 @@ class BusService
       override;
   std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string>>
   ListNetworks() override;
+  std::vector<sdbus::Struct<std::string, std::string, std::string, std::string, std::string,
+                            uint32_t>>
+  ListRequests() override;
   void AttachNetwork(sdbus::Result<std::string, uint32_t>&& result, std::string network,
                      std::string vrf, std::map<std::string, sdbus::Variant> options) override;
   void DetachNetwork(sdbus::Result<std::string>&& result, std::string network) override;

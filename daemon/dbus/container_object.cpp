@@ -39,6 +39,10 @@ void ContainerObject::update(const ContainerView& view) {
   check("Interfaces", &ContainerView::interfaces);
   check("Attach", &ContainerView::attach);
   check("HostVrf", &ContainerView::hostVrf);
+  check("WantedVrf", &ContainerView::wantedVrf);
+  check("WantedFrom", &ContainerView::wantedFrom);
+  check("WantedHostVrf", &ContainerView::wantedHostVrf);
+  check("WantedHostFrom", &ContainerView::wantedHostFrom);
   v_ = view;
   if (!changed.empty()) emitPropertiesChangedSignal(org::netvrf1::Container_adaptor::INTERFACE_NAME, changed);
 }

@@ -36,6 +36,10 @@ class ContainerObject
   std::vector<std::string> Interfaces() override { return v_.interfaces; }
   std::string Attach() override { return v_.attach; }
   std::string HostVrf() override { return v_.hostVrf; }
+  std::string WantedVrf() override { return v_.wantedVrf; }
+  std::string WantedFrom() override { return v_.wantedFrom; }
+  std::string WantedHostVrf() override { return v_.wantedHostVrf; }
+  std::string WantedHostFrom() override { return v_.wantedHostFrom; }
 
   ContainerView v_;
 };

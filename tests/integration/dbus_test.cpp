@@ -287,7 +287,7 @@ TEST_F(DbusKernel, AttachAndDetachThroughNetvrfctl) {
   EXPECT_EQ(masterOf(name), "red");
   EXPECT_EQ(listed(bus)[name]["vrf"], "red");
   Result again = netvrfctl(bus, {"attach", name, "--vrf", "red"});
-  EXPECT_EQ(again.out, name + ": in VRF red (table 1001): eth0\n");
+  EXPECT_EQ(again.out, name + ": in VRF red (table 1001): eth0; kept\n");
   Result taken = netvrfctl(bus, {"attach", name, "--vrf", "blue", "--table", "1001"});
   EXPECT_EQ(taken.out,
             "netvrfctl: org.netvrf1.Error.TableInUse: VRF blue: table 1001 is in use by VRF red\n");
