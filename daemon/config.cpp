@@ -180,6 +180,18 @@ Config parseConfig(std::string_view text, std::string_view origin) {
                                         const std::string& kk) { c.api.group = r.str(x, kk); }},
                       });
            }},
+          {"policies",
+           [&](const json& v, const std::string& k) {
+             if (!v.is_array()) r.fail(k, "must be a list of policies, not " + std::string(v.type_name()));
+             for (size_t i = 0; i < v.size(); ++i) {
+               std::string at = k + "[" + std::to_string(i) + "]";
+               try {
+                 c.policies.push_back(parsePolicy(v[i]));
+               } catch (const PolicyError& e) {
+                 r.fail(e.key.empty() ? at : at + "." + e.key, e.what());
+               }
+             }
+           }},
           {"vrf",
            [&](const json& v, const std::string& k) {
              r.object(
@@ -239,6 +251,7 @@ std::vector<std::string> applyReload(Config& live, const Config& fresh) {
   live.fallbackTemplate = fresh.fallbackTemplate;
   live.cleanupOnExit = fresh.cleanupOnExit;
   live.api = fresh.api;
+  live.policies = fresh.policies;
   std::vector<std::string> restart;
   auto check = [&](const char* key, const auto& a, const auto& b) {
     if (a != b) restart.emplace_back(key);

@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "targets/policy.hpp"
+
 namespace netvrf {
 
 // A configuration that cannot be used. The message is one line that names the file and the key.
@@ -69,6 +71,9 @@ struct Config {
   ContainerdConfig containerd;
   VrfConfig vrf;
   ApiConfig api;
+  // Containers a policy matches are attached as its options say, unless a request or their
+  // own labels say otherwise (targets/policy.hpp). Reloadable.
+  std::vector<Policy> policies;
 };
 
 inline constexpr const char* kDefaultConfigPath = "/etc/netvrf/netvrfd.json";
@@ -77,7 +82,7 @@ inline constexpr const char* kDefaultConfigPath = "/etc/netvrf/netvrfd.json";
 Config parseConfig(std::string_view text, std::string_view origin);
 
 // A reload (SIGHUP, Reload()): copies into `live` what a running netvrfd can change (log_level,
-// name_template, fallback_template, cleanup_on_exit, api.group) and returns the keys that differ
+// name_template, fallback_template, cleanup_on_exit, api.group, policies) and returns the keys that differ
 // in `fresh` but take effect only after a restart.
 std::vector<std::string> applyReload(Config& live, const Config& fresh);
 

@@ -44,7 +44,7 @@ constexpr const char* kEveryKey = R"({"netns_dir": "/tmp/ns", "state_dir": "/tmp
                "endpoints": [{"name": "rootless-7", "socket": "/run/user/7/docker.sock"}]},
     "vrf": {"table_file": "/tmp/t.json", "rt_tables_file": "/tmp/rt.conf",
             "requests_file": "/tmp/r.json", "table_first": 5000, "table_last": 5100},
-    "api": {"group": "netvrf"},
+    "api": {"group": "netvrf"}, "policies": [],
     "containerd": {"enabled": false, "socket": "/run/c.sock", "namespaces": ["default", "k8s.io"]}})";
 
 // The JSON pointer of every leaf ("/docker/enabled", "/netns_dir"...), to compare key sets.

@@ -53,7 +53,7 @@ void Manager::adoptPrevious() {
       store_.remove(rec.entry);
       continue;
     }
-    ContainerInfo info{rec.runtime, rec.containerId, rec.containerName, {}, false, {}};
+    ContainerInfo info{rec.runtime, rec.containerId, rec.containerName, {}, false, {}, {}};
     auto pin = e.ns ? repinNetns(rec.pid, rec.startTime, rec.ns) : std::nullopt;
     if (!pin) {
       if (e.exists) netnsDir_.unbind(rec.entry, rec.ns);
@@ -199,12 +199,14 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
     if (wantInside && wantHost) return Fd(fcntl(netns.get(), F_DUPFD_CLOEXEC, 0));
     return std::move(netns);
   };
-  auto why = [](WantSource s) {
-    return s == WantSource::Label ? std::string() : std::string(" (") + toString(s) + ")";
+  auto why = [](const auto& wantedPart) {
+    return wantedPart.source == WantSource::Label ? std::string() : " (" + wantedPart.from() + ")";
   };
   if (wantInside) {
     c.attach = AttachState::Pending;
-    log::info(describe(c.info) + ": attaching to VRF " + wantInside->vrf + why(w.inside.source),
+    c.insideFrom = w.inside.source;
+    c.insideAsked = *wantInside;
+    log::info(describe(c.info) + ": attaching to VRF " + wantInside->vrf + why(w.inside),
               fieldsOf(c.info, c.entry));
     AttachJob job = makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid, forJob(),
                             std::move(*wantInside), {});
@@ -214,8 +216,9 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
   if (wantHost) {
     c.hostAttach = AttachState::Pending;
     c.hostLeg = *wantHost;
+    c.hostFrom = w.host.source;
     log::info(describe(c.info) + ": attaching to host VRF " + wantHost->vrf + " through " +
-                  wantHost->hostIfname + why(w.host.source),
+                  wantHost->hostIfname + why(w.host),
               fieldsOf(c.info, c.entry));
     submitAttach_(makeJob(AttachJob::Kind::AttachHost, key, describe(c.info), c.pin.pid,
                           std::move(netns), {}, std::move(*wantHost)));
@@ -302,6 +305,11 @@ void Manager::handleAttached(AttachOutcome o) {
   if (o.kind == AttachOutcome::Kind::Detach) {
     if (!o.detachResult) {
       log::warning(describe(c.info) + ": not detached: " + o.error, fields);
+      return;
+    }
+    if (c.attach == AttachState::Pending) {  // reconcileAll: the attach now wanted is queued
+      log::info(describe(c.info) + ": detached from VRF " + o.vrf + ", as no policy asks for it",
+                fields);
       return;
     }
     if (!o.detachResult->vrfs.empty()) {

@@ -91,6 +91,11 @@ class Manager {
   // Lists the host's VRFs again (on the attach worker); onVrfsChanged follows if they changed.
   void refreshHostVrfs();
 
+  // After the policies changed (a reload): every registered container is attached where what
+  // it wants is not applied yet, and what a policy attached that is no longer wanted, or
+  // wanted otherwise, is detached (and attached as now wanted).
+  void reconcileAll();
+
   // Removes every entry netvrfd created (only when configured to on exit).
   void removeAll();
 
@@ -172,6 +177,11 @@ class Manager {
     PinnedNetns pin;    // the pidfd tells when the process exits
     EventLoop::Source exitWatch;
     TemporaryRequests temporary;  // asked with --temporary for this instance
+    // Where what was last asked of the attach worker came from, and what it was: a reload
+    // takes back only what a policy attached.
+    WantSource insideFrom = WantSource::None;
+    std::optional<InsideRequest> insideAsked;
+    WantSource hostFrom = WantSource::None;
     AttachState attach = AttachState::None;      // netvrf.vrf
     std::string vrf;                             // while Attached
     uint32_t table = 0;                          // while Attached
@@ -238,7 +248,9 @@ class Manager {
   void hostLinksChanged();
   void hostVrfsChecked();
   void clearHostVrf(const HostVrf& gone);
-  Wanted wanted(const Container& c) const { return wantedFor(c.info, requests_, c.temporary); }
+  Wanted wanted(const Container& c) const {
+    return wantedFor(c.info, requests_, c.temporary, config_.policies);
+  }
   // After a successful attach or detach asked over the API: what is stored changes. An error
   // (the requests file cannot be written) goes into the outcome the caller gets.
   void storeAttach(const std::string& key, StoredRequest request, bool temporary,

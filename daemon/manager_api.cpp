@@ -64,9 +64,9 @@ ContainerView Manager::viewOf(const Container& c) const {
   if (c.state == BindingState::Registered) {
     Wanted w = wanted(c);
     if (w.inside.request) v.wantedVrf = w.inside.request->vrf;
-    v.wantedFrom = w.inside.error.empty() ? toString(w.inside.source) : "label error";
+    v.wantedFrom = w.inside.from();
     if (w.host.request) v.wantedHostVrf = w.host.request->vrf;
-    v.wantedHostFrom = w.host.error.empty() ? toString(w.host.source) : "label error";
+    v.wantedHostFrom = w.host.from();
   }
   return v;
 }
@@ -251,6 +251,8 @@ void Manager::requestAttach(const std::string& key, InsideRequest req, bool temp
   Container& c = containers_.at(key);
   Fd netns = openEntry(c);
   c.attach = AttachState::Pending;
+  c.insideFrom = temporary ? WantSource::Temporary : WantSource::Request;
+  c.insideAsked = req;
   log::info(describe(c.info) + ": attaching to VRF " + req.vrf + " (asked over D-Bus" +
                 (temporary ? ", temporary)" : ")"),
             fieldsOf(c.info, c.entry));
@@ -280,6 +282,7 @@ void Manager::requestAttachHost(const std::string& key, HostSideRequest req, boo
   Fd netns = openEntry(c);
   c.hostAttach = AttachState::Pending;
   c.hostLeg = req;
+  c.hostFrom = temporary ? WantSource::Temporary : WantSource::Request;
   log::info(describe(c.info) + ": attaching to host VRF " + req.vrf + " through " +
                 req.hostIfname + " (asked over D-Bus" + (temporary ? ", temporary)" : ")"),
             fieldsOf(c.info, c.entry));

@@ -193,6 +193,7 @@ int run(const Options& opts) {
     for (const auto& k : restart) later += (later.empty() ? "" : ", ") + k;
     log::notice("reloaded the configuration" +
                 (later.empty() ? std::string() : "; takes a restart: " + later));
+    manager.reconcileAll();  // the policies may have changed
     return restart;
   };
   bus.onReload = reload;

@@ -20,6 +20,7 @@ struct ContainerInfo {
   std::map<std::string, std::string> labels;
   bool hostNetwork = false;  // shares the host's namespace: never registered
   std::string sharesWith;    // id of the container whose namespace it joined, if any
+  std::string image;         // as the runtime names it ("nginx:1.25"); for policies
 };
 
 // A running container, with its namespace pinned (or why that failed).

@@ -14,19 +14,31 @@ const char* toString(WantSource s) {
       return "detached";
     case WantSource::Label:
       return "label";
+    case WantSource::Policy:
+      return "policy";
     case WantSource::None:
       break;
   }
   return "none";
 }
 
+template <typename Request>
+std::string WantedPart<Request>::from() const {
+  if (!error.empty()) return "label error";
+  if (source == WantSource::Policy) return "policy " + std::to_string(policy);
+  return toString(source);
+}
+template struct WantedPart<InsideRequest>;
+template struct WantedPart<HostSideRequest>;
+
 namespace {
 
-// The first of temporary, stored request and label that says something about a part.
+// The first of temporary, stored request, label and policy that says something about a part.
 template <typename Request>
 WantedPart<Request> decide(const std::optional<Request>& temporary, const StoredRequest* stored,
                            const Request& storedRequest, const std::optional<Request>& labelled,
-                           const std::string& labelError) {
+                           const std::string& labelError, const std::optional<Request>& byPolicy,
+                           size_t policy) {
   WantedPart<Request> w;
   if (temporary) {
     w.source = WantSource::Temporary;
@@ -41,6 +53,10 @@ WantedPart<Request> decide(const std::optional<Request>& temporary, const Stored
   } else if (labelled) {
     w.source = WantSource::Label;
     w.request = labelled;
+  } else if (byPolicy) {
+    w.source = WantSource::Policy;
+    w.request = byPolicy;
+    w.policy = policy;
   }
   return w;
 }
@@ -48,7 +64,7 @@ WantedPart<Request> decide(const std::optional<Request>& temporary, const Stored
 }  // namespace
 
 Wanted wantedFor(const ContainerInfo& info, const RequestStore& requests,
-                 const TemporaryRequests& temporary) {
+                 const TemporaryRequests& temporary, const std::vector<Policy>& policies) {
   LabelPlan labels;
   std::string labelError;
   try {
@@ -56,13 +72,17 @@ Wanted wantedFor(const ContainerInfo& info, const RequestStore& requests,
   } catch (const LabelError& e) {
     labelError = e.what();
   }
+  // Policies were checked when the configuration was read: their labels plan without error.
+  LabelPlan byPolicy;
+  auto policy = firstMatch(policies, info);
+  if (policy) byPolicy = planFromLabels(policies[*policy].labels, info.id);
   const StoredRequest* inside = requests.find(info.runtime, info.name, StoredRequest::Part::Inside);
   const StoredRequest* host = requests.find(info.runtime, info.name, StoredRequest::Part::Host);
   Wanted w;
   w.inside = decide(temporary.inside, inside, inside ? inside->inside : InsideRequest{},
-                    labels.inside, labelError);
+                    labels.inside, labelError, byPolicy.inside, policy.value_or(0));
   w.host = decide(temporary.host, host, host ? host->host : HostSideRequest{}, labels.host,
-                  labelError);
+                  labelError, byPolicy.host, policy.value_or(0));
   if (w.host.request) {
     HostSideRequest& leg = *w.host.request;
     if (leg.containerIfname.empty()) leg.containerIfname = defaultContainerIfname(leg.vrf);

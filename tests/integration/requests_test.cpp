@@ -166,6 +166,11 @@ class RequestsKernel : public Requests {
     Requests::SetUp();
   }
   static size_t defaultRoutesIn(const std::string& entry, const std::string& vrf) {
+    return defaultRoutesInVrf(entry, vrf);
+  }
+
+ public:
+  static size_t defaultRoutesInVrf(const std::string& entry, const std::string& vrf) {
     json routes = json::parse(run({"ip", "-n", entry, "-j", "route", "show", "vrf", vrf}).out,
                               nullptr, false);
     size_t n = 0;
@@ -267,6 +272,114 @@ TEST_F(RequestsKernel, AnAttachOutlivesRestartsRecreationAndNetvrfd) {
   ASSERT_TRUE(waitUntil([&] { return !listed(bus, labelled); })) << d.log();
   EXPECT_EQ(netvrfctl(bus, {"detach", labelled}).status, 0);
   EXPECT_EQ(requests(bus), json::array());
+}
+
+// Policies in the configuration file: a reload applies them to running containers.
+class Policies : public Requests {
+ protected:
+  // Rewrites the test daemon's configuration with these policies.
+  static void setPolicies(const Netvrfd& d, const json& policies) {
+    std::string path = d.dir() + "/netvrfd.json";
+    json config = json::parse(std::ifstream(path));
+    config["policies"] = policies;
+    std::ofstream(path) << config.dump(2);
+  }
+  json wantedOf(const SystemBus& bus, const std::string& name) {
+    return status(bus, name)["wanted"];
+  }
+};
+
+TEST_F(Policies, AReloadAppliesThemAndStatusSaysWhichOne) {
+  SystemBus bus;
+  std::string shop = docker_.uniqueName("shop");
+  std::string other = docker_.uniqueName("other");
+  json first = json::array({{{"match", {{"compose_project", shop}}}, {"vrf", "nvred"}}});
+  Netvrfd d(json{{"policies", first}}.dump(), {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  docker_.runDetached(shop, {"--label", "com.docker.compose.project=" + shop});
+  docker_.runDetached(other);
+  ASSERT_TRUE(waitUntil([&] { return listed(bus, shop) && listed(bus, other); })) << d.log();
+  EXPECT_TRUE(waitUntil([&] { return says(d, shop, ": attaching to VRF nvred (policy 0)"); }))
+      << d.log();
+  EXPECT_EQ(wantedOf(bus, shop), (json{{"vrf", "nvred"},
+                                      {"from", "policy 0"},
+                                      {"host_vrf", ""},
+                                      {"host_from", "none"}}));
+  EXPECT_EQ(wantedOf(bus, other)["from"], "none");
+  EXPECT_NE(netvrfctl(bus, {"status", shop}).out.find("nvred (policy 0)"), std::string::npos);
+
+  // A bad policy: one line naming it, and nothing changes.
+  setPolicies(d, json::array({first[0], {{"match", {{"image", 7}}}, {"vrf", "nvblue"}}}));
+  Result bad = netvrfctl(bus, {"reload"});
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_EQ(bad.out, "netvrfctl: org.netvrf1.Error.InvalidConfig: " + d.dir() +
+                         "/netvrfd.json: key 'policies[1].match.image' must be a string, not "
+                         "number; the running configuration is kept\n");
+  EXPECT_EQ(wantedOf(bus, shop)["from"], "policy 0");
+
+  // Another policy in its place: the other container is wanted now, the first one no longer.
+  setPolicies(d, json::array({{{"match", {{"name", other}}}, {"vrf", "nvblue"}}}));
+  Result ok = netvrfctl(bus, {"reload"});
+  EXPECT_EQ(ok.status, 0) << ok.out;
+  EXPECT_EQ(wantedOf(bus, other)["vrf"], "nvblue");
+  EXPECT_EQ(wantedOf(bus, other)["from"], "policy 0");
+  EXPECT_EQ(wantedOf(bus, shop)["from"], "none");
+  EXPECT_TRUE(says(d, other, ": attaching to VRF nvblue (policy 0)")) << d.log();
+}
+
+class PoliciesKernel : public Policies {
+ protected:
+  void SetUp() override {
+    NETVRF_REQUIRE(missingVrf());
+    Policies::SetUp();
+  }
+};
+
+// One policy by compose project, one by image; a container's own label comes before both. A
+// reload that drops a policy takes back only what it attached; one that changes a policy's VRF
+// moves its containers.
+TEST_F(PoliciesKernel, AReloadTakesBackOnlyWhatAPolicyAttached) {
+  SystemBus bus;
+  std::string shop = docker_.uniqueName("shop");
+  std::string plain = docker_.uniqueName("plain");
+  std::string own = docker_.uniqueName("own");
+  std::string image = testImage();
+  json compose = {{"match", {{"compose_project", shop}}}, {"vrf", "red"}};
+  json byImage = {{"match", {{"image", image.substr(0, image.find('/')) + "/*"}}}, {"vrf", "blue"}};
+  Netvrfd d(json{{"policies", {compose, byImage}}}.dump(), {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  docker_.runDetached(shop, {"--label", "com.docker.compose.project=" + shop});
+  docker_.runDetached(plain);
+  docker_.runDetached(own, {"--label", "netvrf.vrf=green"});
+  ASSERT_TRUE(waitUntil([&] {
+    return masterOf(shop) == "red" && masterOf(plain) == "blue" && masterOf(own) == "green";
+  }, 60s)) << d.log();
+  EXPECT_EQ(status(bus, plain)["wanted"]["from"], "policy 1");
+  EXPECT_EQ(status(bus, own)["wanted"]["from"], "label");
+
+  // The image policy goes: only `plain` leaves its VRF.
+  size_t redAttaches = count(d.log(), ": attaching to VRF red");
+  setPolicies(d, json::array({compose}));
+  ASSERT_EQ(netvrfctl(bus, {"reload"}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return masterOf(plain) == ""; }, 30s)) << d.log();
+  EXPECT_TRUE(says(d, plain, ": VRF blue came from a policy that no longer asks for it"))
+      << d.log();
+  EXPECT_EQ(masterOf(shop), "red");
+  EXPECT_EQ(masterOf(own), "green");
+  EXPECT_EQ(count(d.log(), ": attaching to VRF red"), redAttaches);  // left as it was
+  EXPECT_EQ(run({"ip", "-n", plain, "link", "show", "blue"}).status, 1);  // netvrfd's, deleted
+  json routes = json::parse(run({"ip", "-n", plain, "-j", "route", "show", "default"}).out);
+  EXPECT_EQ(routes.size(), 1u) << routes.dump();  // its default route back in the main table
+
+  // The compose policy moves to another VRF: its container follows.
+  compose["vrf"] = "purple";
+  setPolicies(d, json::array({compose}));
+  ASSERT_EQ(netvrfctl(bus, {"reload"}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return masterOf(shop) == "purple"; }, 30s)) << d.log();
+  EXPECT_EQ(RequestsKernel::defaultRoutesInVrf(shop, "purple"), 1u);
+  EXPECT_EQ(status(bus, shop)["vrf"], "purple");
+  EXPECT_EQ(masterOf(own), "green");
+  EXPECT_EQ(masterOf(plain), "");
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ std::optional<Client::Container> Client::container(const std::string& ns, const 
   Container c;
   for (const auto& [k, v] : resp.container().labels()) c.labels[k] = v;
   c.spec = resp.container().spec().value();
+  c.image = resp.container().image();
   return c;
 }
 

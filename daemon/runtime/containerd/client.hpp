@@ -42,6 +42,7 @@ class Client {
   bool runsAs(const std::string& ns, const std::string& id, uint32_t pid);
   struct Container {
     std::map<std::string, std::string> labels;
+    std::string image;
     std::string spec;  // the OCI runtime spec (JSON); see networkOfSpec()
   };
   std::optional<Container> container(const std::string& ns, const std::string& id);

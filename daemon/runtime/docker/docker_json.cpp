@@ -105,6 +105,9 @@ Container parseInspect(std::string_view body) {
     c.networkMode = j.value("HostConfig", json::object()).value("NetworkMode", "");
     c.sandboxKey = j.value("NetworkSettings", json::object()).value("SandboxKey", "");
     c.labels = stringMap(j.value("Config", json::object()), "Labels");
+    const json& config = j.value("Config", json::object());
+    if (config.is_object() && config.contains("Image") && config["Image"].is_string())
+      c.image = config["Image"].get<std::string>();
     return c;
   } catch (const json::exception& e) {
     throw std::runtime_error(std::string("inspect: ") + e.what());

@@ -33,6 +33,7 @@ struct Container {
   std::string networkMode;  // "default", "bridge", "host", "none", "container:<id>", a network
   std::string sandboxKey;   // the namespace's own mount; empty in container: mode
   std::map<std::string, std::string> labels;
+  std::string image;  // Config.Image: the reference it was run with
 
   bool hostNetwork() const { return networkMode == "host"; }
   std::string sharedWith() const;  // "<id>" for "container:<id>", else empty

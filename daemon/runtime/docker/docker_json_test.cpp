@@ -89,6 +89,7 @@ TEST(DockerInspect, BridgeContainer) {
   EXPECT_EQ(c.sharedWith(), "");
   EXPECT_EQ(c.sandboxKey.rfind("/run/netvrf-test/docker/netns/", 0), 0u);
   EXPECT_EQ(c.labels.at("netvrf.vrf"), "red");
+  EXPECT_EQ(c.image, "netvrf-test/busybox");  // Config.Image, not the resolved sha256
 }
 
 TEST(DockerInspect, ContainerModeAndHostMode) {

@@ -143,7 +143,7 @@ std::optional<ContainerRunning> Watcher::resolve(const std::string& id) {
   auto c = inspect(id);
   if (!c || !c->running || c->pid <= 0) return std::nullopt;
   ContainerRunning r;
-  r.info = {runtime_, c->id, c->name, c->labels, c->hostNetwork(), c->sharedWith()};
+  r.info = {runtime_, c->id, c->name, c->labels, c->hostNetwork(), c->sharedWith(), c->image};
   if (r.info.hostNetwork) return r;
   try {
     if (auto expected = expectedNs(*c)) {
