@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "common/printable.hpp"
+
 namespace netvrfctl {
 
 CommandLine parseCommandLine(const Args& argv) {
@@ -25,6 +27,11 @@ CommandLine parseCommandLine(const Args& argv) {
 
 namespace {
 
+// An argument as an error quotes it: one line, whatever it holds.
+std::string shown(const std::string& arg) {
+  return netvrf::printableName(arg);
+}
+
 // Plain decimal digits only, at most 4294967295: strtoul alone would take leading blanks and
 // '+', and wrap " -N" around to a valid number.
 std::optional<uint32_t> decimal32(const std::string& text) {
@@ -40,12 +47,12 @@ std::optional<uint32_t> decimal32(const std::string& text) {
 
 uint32_t tableArg(const std::string& text) {
   auto n = decimal32(text);
-  if (!n || *n == 0) throw UsageError("--table: '" + text + "' is not a table number");
+  if (!n || *n == 0) throw UsageError("--table: '" + shown(text) + "' is not a table number");
   return *n;
 }
 
 ListRequest parseList(const Args& args) {
-  if (!args.empty()) throw UsageError("unexpected '" + args[0] + "'");
+  if (!args.empty()) throw UsageError("unexpected '" + shown(args[0]) + "'");
   return {};
 }
 
@@ -78,7 +85,7 @@ AttachRequest parseAttach(const Args& args) {
     else if (a.rfind("--", 0) != 0 && r.container.empty())
       r.container = a;
     else
-      throw UsageError("unexpected '" + a + "'");
+      throw UsageError("unexpected '" + shown(a) + "'");
   }
   if (r.container.empty() || r.vrf.empty()) throw UsageError("needs CONTAINER and --vrf NAME");
   if (!r.host && (!r.addresses.empty() || !r.gateways.empty()))
@@ -97,7 +104,7 @@ DetachRequest parseDetach(const Args& args) {
     else if (args[i].rfind("--", 0) != 0 && r.container.empty())
       r.container = args[i];
     else
-      throw UsageError("unexpected '" + args[i] + "'");
+      throw UsageError("unexpected '" + shown(args[i]) + "'");
   }
   if (r.container.empty()) throw UsageError("needs CONTAINER");
   return r;
@@ -127,7 +134,7 @@ NetnsRequest parseNetns(const Args& args) {
   if ((sub == "ls" || sub == "list") && args.size() <= 1) return r;
   if (sub == "add" && args.size() == 4 && args[2] == "--pid") {
     auto n = decimal32(args[3]);
-    if (!n || *n == 0) throw UsageError("--pid: '" + args[3] + "' is not a PID");
+    if (!n || *n == 0) throw UsageError("--pid: '" + shown(args[3]) + "' is not a PID");
     r.action = NetnsRequest::Action::Add;
     r.name = args[1];
     r.pid = *n;
@@ -155,7 +162,7 @@ NetworkRequest parseNetwork(const Args& args) {
       else if (args[i].rfind("--", 0) != 0 && r.network.empty())
         r.network = args[i];
       else
-        throw UsageError("unexpected '" + args[i] + "'");
+        throw UsageError("unexpected '" + shown(args[i]) + "'");
     }
     if (r.network.empty() || r.vrf.empty()) throw UsageError("attach needs NETWORK and --vrf NAME");
     return r;
@@ -169,6 +176,12 @@ NetworkRequest parseNetwork(const Args& args) {
 }
 
 Request parseRequest(const std::string& verb, const Args& args) {
+  // Every word ends up in a D-Bus string, which must be UTF-8: refused here, with its position,
+  // rather than by the bus library with a message about the message.
+  for (size_t i = 0; i < args.size(); ++i)
+    if (!netvrf::validUtf8(args[i]))
+      throw UsageError("argument " + std::to_string(i + 1) + " is not valid UTF-8");
+  if (!netvrf::validUtf8(verb)) throw UsageError("the command is not valid UTF-8");
   if (verb == "list") return parseList(args);
   if (verb == "status") return parseStatus(args);
   if (verb == "attach") return parseAttach(args);

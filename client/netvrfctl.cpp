@@ -5,6 +5,7 @@
 #include <variant>
 
 #include "client.hpp"
+#include "common/printable.hpp"
 
 namespace {
 
@@ -112,14 +113,17 @@ int main(int argc, char** argv) {
   }
   const std::string& verb = *cl.verb;
   try {
+    // Parsed inside the try, where a UsageError gets its one line and exit code 2, and before
+    // the bus: wrong arguments are wrong whether netvrfd runs or not.
+    Request request = parseRequest(verb, cl.args);
     auto bus = sdbus::createSystemBusConnection();
     Client client(*bus);
     client.json = cl.json;
-    // Parsed inside the try, where a UsageError gets its one line and exit code 2.
-    return std::visit(Run{client, *bus}, parseRequest(verb, cl.args));
+    return std::visit(Run{client, *bus}, request);
   } catch (const UsageError& e) {
-    std::fprintf(stderr, "netvrfctl: %s: %s (see netvrfctl %s --help)\n", verb.c_str(), e.what(),
-                 verb.c_str());
+    std::string shown = netvrf::printableName(verb);  // the verb too may be anything
+    std::fprintf(stderr, "netvrfctl: %s: %s (see netvrfctl %s --help)\n", shown.c_str(), e.what(),
+                 shown.c_str());
     return 2;
   } catch (const sdbus::Error& e) {
     std::string hint =

@@ -23,32 +23,6 @@ std::optional<std::string> netnsNameError(std::string_view name) {
   return std::nullopt;
 }
 
-std::string printableName(std::string_view name) {
-  constexpr size_t kShown = 64;
-  size_t cut = name.size();
-  if (cut > kShown) {
-    cut = kShown;
-    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xc0) == 0x80) --cut;
-  }
-  std::string out;
-  out.reserve(cut + 8);
-  for (unsigned char ch : name.substr(0, cut)) {
-    if (ch == '\n') {
-      out += "\\n";
-    } else if (ch == '\t') {
-      out += "\\t";
-    } else if (ch < 0x20 || ch == 0x7f) {
-      char hex[5];
-      std::snprintf(hex, sizeof hex, "\\x%02x", ch);
-      out += hex;
-    } else {
-      out += char(ch);
-    }
-  }
-  if (cut < name.size()) out += "...";
-  return out;
-}
-
 std::string expandTemplate(std::string_view tmpl, const TemplateValues& values) {
   std::string out;
   out.reserve(tmpl.size() + values.name.size() + values.id.size());

@@ -4,18 +4,14 @@
 #include <string>
 #include <string_view>
 
+#include "common/printable.hpp"  // printableName, for the names these functions refuse
+
 namespace netvrf {
 
 // iproute2's rule for `ip netns add NAME`: not empty, at most NAME_MAX bytes, no '/', not "."
 // or "..". Control characters are refused too: the name ends up in logs and terminals.
 // Returns why `name` cannot be used, or nothing when it can.
 std::optional<std::string> netnsNameError(std::string_view name);
-
-// `name` as a log line or an error message may quote it: control characters escaped (\n, \t,
-// \xNN) so the line stays one line, and past 64 bytes cut (at a character boundary) with "...",
-// so a megabyte sent over the bus does not come back in the reply. Names given by callers are
-// quoted through this before they are validated, and so may be anything.
-std::string printableName(std::string_view name);
 
 struct TemplateValues {
   std::string_view name;  // the runtime's container name, without Docker's leading '/'

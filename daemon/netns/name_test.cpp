@@ -24,18 +24,6 @@ TEST(NetnsName, RefusesWhatIproute2RefusesAndControlCharacters) {
   EXPECT_EQ(netnsNameError("a\x7f"), "the name contains a control character");
 }
 
-TEST(NetnsName, PrintableNameIsOneShortLine) {
-  EXPECT_EQ(printableName("web1"), "web1");
-  EXPECT_EQ(printableName("with space"), "with space");
-  EXPECT_EQ(printableName("a\nb\tc\x01\x7f"), "a\\nb\\tc\\x01\\x7f");
-  EXPECT_EQ(printableName(std::string(64, 'a')), std::string(64, 'a'));
-  EXPECT_EQ(printableName(std::string(1 << 20, 'a')), std::string(64, 'a') + "...");
-  // Never cut inside a character: the reply must stay valid UTF-8 or the bus refuses it.
-  std::string euros;
-  for (int i = 0; i < 30; ++i) euros += "\u20ac";  // 3 bytes each: byte 64 is inside one
-  EXPECT_EQ(printableName(euros), euros.substr(0, 63) + "...");
-}
-
 TEST(NameTemplate, Expands) {
   TemplateValues v{"web1", "5a05c0553da2dd92ec4063e44180c5476c6b0d69b67007799fc584f74d91e7e5"};
   EXPECT_EQ(expandTemplate("{name}", v), "web1");
