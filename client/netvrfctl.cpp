@@ -92,7 +92,14 @@ struct Run {
     return 0;
   }
   int operator()(const MonitorRequest&) {
-    client.Describe();  // fails now, not silently later, when netvrfd is not there
+    // Fails now, not silently later, when netvrfd is not there. Its reply also proves the
+    // signal match is in place (sd-bus adds it synchronously when the proxy is registered),
+    // so from the next line on nothing is missed: scripts and tests wait for it.
+    client.Describe();
+    if (client.json)
+      std::cout << json{{"monitoring", "org.netvrf1"}} << std::endl;
+    else
+      std::cout << "monitoring org.netvrf1 (Ctrl-C to stop)" << std::endl;
     bus.enterEventLoop();
     return 0;
   }

@@ -46,26 +46,19 @@ Result asNobody(const SystemBus& bus, std::vector<std::string> args) {
 }
 
 // `gdbus monitor` on org.netvrf1 for `seconds`, in the background: every signal it sends.
+// gdbus subscribes, then asks who owns the name; the answer comes after the subscription is
+// in place (one connection, in order), so its line means ready.
 class SignalLog {
  public:
   SignalLog(const SystemBus& bus, int seconds)
-      : thread_([this, env = bus.env(), seconds] {
-          result_ = run({"env", env, "timeout", std::to_string(seconds), "gdbus", "monitor",
-                         "--system", "--dest", "org.netvrf1"});
-        }) {
-    std::this_thread::sleep_for(1s);  // subscribed
+      : monitor_({"env", bus.env(), "timeout", std::to_string(seconds), "gdbus", "monitor",
+                  "--system", "--dest", "org.netvrf1"}) {
+    EXPECT_TRUE(monitor_.waitFor("The name org.netvrf1 ")) << monitor_.output();
   }
-  ~SignalLog() {
-    if (thread_.joinable()) thread_.join();
-  }
-  std::string wait() {
-    thread_.join();
-    return result_.out;
-  }
+  std::string wait() { return monitor_.finish().out; }
 
  private:
-  Result result_;
-  std::thread thread_;
+  Background monitor_;
 };
 
 class DbusApi : public ::testing::Test {

@@ -74,9 +74,8 @@ TEST_F(Dbus, MonitorPrintsEveryChangeAsItHappens) {
   SystemBus bus;
   Netvrfd d("", {bus.env()});
   ASSERT_TRUE(d.startReady()) << d.log();
-  Result monitored;
-  std::thread monitor([&] { monitored = netvrfctl(bus, {"--json", "monitor"}); });
-  std::this_thread::sleep_for(500ms);  // subscribed
+  Background monitor({"env", bus.env(), netvrfctlPath(), "--json", "monitor"});
+  ASSERT_TRUE(monitor.waitFor(R"({"monitoring":"org.netvrf1"})")) << monitor.output();
   std::string name = docker_.uniqueName("mon");
   docker_.runDetached(name);
   ASSERT_TRUE(waitUntil([&] { return listed(bus).count(name); })) << d.log();
@@ -85,7 +84,7 @@ TEST_F(Dbus, MonitorPrintsEveryChangeAsItHappens) {
   d.signal(SIGTERM);
   d.wait();
   bus.stop();  // ends the monitor: its bus went away
-  monitor.join();
+  Result monitored = monitor.finish();
   std::vector<std::string> states;
   std::istringstream lines(monitored.out);
   for (std::string line; std::getline(lines, line);) {
@@ -351,9 +350,8 @@ TEST_F(DbusKernel, ChangesBehindItsBackAreReportedAndTheLabelsAppliedAgain) {
   docker_.runDetached(name, {"--label", "netvrf.vrf=red"});
   ASSERT_TRUE(waitUntil([&] { return masterOf(name) == "red"; }, 30s)) << d.log();
   ASSERT_TRUE(waitUntil([&] { return listed(bus)[name]["vrf"] == "red"; })) << d.log();
-  Result monitored;
-  std::thread monitor([&] { monitored = netvrfctl(bus, {"--json", "monitor"}); });
-  std::this_thread::sleep_for(500ms);  // subscribed
+  Background monitor({"env", bus.env(), netvrfctlPath(), "--json", "monitor"});
+  ASSERT_TRUE(monitor.waitFor(R"({"monitoring":"org.netvrf1"})")) << monitor.output();
 
   auto says = [&](const std::string& text) {
     return waitUntil([&] { return d.log().find(text) != std::string::npos; }, 20s);
@@ -397,7 +395,7 @@ TEST_F(DbusKernel, ChangesBehindItsBackAreReportedAndTheLabelsAppliedAgain) {
   d.signal(SIGTERM);
   d.wait();
   bus.stop();  // ends the monitor
-  monitor.join();
+  Result monitored = monitor.finish();
   // Its object followed: out of the VRF when it was deleted, in it again after.
   std::vector<std::string> vrfs;
   std::istringstream lines(monitored.out);

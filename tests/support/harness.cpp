@@ -131,6 +131,61 @@ Result run(const std::vector<std::string>& argv) {
   return r;
 }
 
+Background::Background(const std::vector<std::string>& argv) {
+  int pipefd[2];
+  if (pipe2(pipefd, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
+  try {
+    pid_ = spawn(argv, pipefd[1]);
+  } catch (...) {
+    close(pipefd[0]);
+    close(pipefd[1]);
+    throw;
+  }
+  close(pipefd[1]);
+  fd_ = pipefd[0];
+  reader_ = std::thread([this] {
+    char buf[4096];
+    for (ssize_t n; (n = read(fd_, buf, sizeof buf)) > 0;) {
+      std::lock_guard lock(mutex_);
+      out_.append(buf, size_t(n));
+      cv_.notify_all();
+    }
+    std::lock_guard lock(mutex_);
+    eof_ = true;
+    cv_.notify_all();
+  });
+}
+
+Background::~Background() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    finish();
+  }
+}
+
+bool Background::waitFor(const std::string& text, std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  return cv_.wait_for(lock, timeout, [&] { return out_.find(text) != std::string::npos || eof_; }) &&
+         out_.find(text) != std::string::npos;
+}
+
+std::string Background::output() {
+  std::lock_guard lock(mutex_);
+  return out_;
+}
+
+Result Background::finish() {
+  if (pid_ > 0) {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    status_ = decode(status);
+    pid_ = -1;
+    reader_.join();
+    close(fd_);
+  }
+  return {status_, output(), 0};
+}
+
 bool waitUntil(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!pred()) {

@@ -26,6 +26,32 @@ struct Result {
 };
 Result run(const std::vector<std::string>& argv);
 
+// A command running in the background (a monitor), its output read as it comes: a test waits
+// for the line that says it is ready instead of sleeping. The destructor ends it (SIGTERM).
+class Background {
+ public:
+  explicit Background(const std::vector<std::string>& argv);
+  ~Background();
+  Background(const Background&) = delete;
+  Background& operator=(const Background&) = delete;
+  // Waits until its output holds `text`; false on timeout or when it exits first.
+  bool waitFor(const std::string& text,
+               std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Waits for it to exit (it must end by itself, e.g. its bus went away) and returns it all.
+  Result finish();
+  std::string output();
+
+ private:
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  std::thread reader_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::string out_;
+  bool eof_ = false;
+  int status_ = -1;
+};
+
 // Polls `pred` every 10 ms until it holds or `timeout` passes.
 bool waitUntil(const std::function<bool()>& pred,
                std::chrono::milliseconds timeout = std::chrono::seconds(10));
