@@ -220,10 +220,18 @@ TEST_F(Containerd, ARestartedContainerdLosesNothingAndLeavesNothingStale) {
   EXPECT_EQ(entryNs(stays), taskNs(stays));
 }
 
-TEST_F(Containerd, AContainerdThatIsNotThereIsSaidOnceAndNetvrfdRuns) {
-  Netvrfd d(R"({"docker": {"enabled": false}, "containerd": {"socket": "/nonexistent/c.sock"}})");
+// Absent for a while, then there (a link to the test containerd's socket): said once, and
+// found by the reconnect attempts that kept going meanwhile.
+TEST_F(Containerd, AContainerdThatIsNotThereIsSaidOnceAndFoundWhenItComes) {
+  TempDir dir;
+  std::string socket = dir.path() + "/containerd.sock";
+  Netvrfd d(R"({"docker": {"enabled": false}, "containerd": {"socket": ")" + socket + R"("}})");
   ASSERT_TRUE(d.startReady()) << d.log();
-  std::this_thread::sleep_for(3s);  // a few reconnect attempts
+  std::this_thread::sleep_for(3s);  // absent through a few reconnect attempts
+  std::filesystem::create_symlink(containerdSock(), socket);
+  EXPECT_TRUE(waitUntil(
+      [&] { return d.log().find("containerd: connected to") != std::string::npos; }, 60s))
+      << d.log();
   std::string log = d.log();
   size_t first = log.find("containerd: not reachable");
   EXPECT_NE(first, std::string::npos) << log;

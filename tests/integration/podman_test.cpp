@@ -152,11 +152,19 @@ TEST_F(Podman, ARestartedPodmanServiceLosesNothingAndLeavesNothingStale) {
   EXPECT_EQ(entryNs(stays), containerNs(stays));
 }
 
-TEST_F(Podman, APodmanThatIsNotThereIsSaidOnceAndNetvrfdRuns) {
-  Netvrfd d(R"({"docker": {"enabled": false, "endpoints": [{"name": "podman",
-                 "socket": "/nonexistent/podman.sock"}]}, "containerd": {"enabled": false}})");
+// Absent for a while, then there (a link to the test Podman service's socket): said once, and
+// found by the reconnect attempts that kept going meanwhile.
+TEST_F(Podman, APodmanThatIsNotThereIsSaidOnceAndFoundWhenItComes) {
+  TempDir dir;
+  std::string socket = dir.path() + "/podman.sock";
+  Netvrfd d(R"({"docker": {"enabled": false, "endpoints": [{"name": "podman", "socket": ")" +
+            socket + R"("}]}, "containerd": {"enabled": false}})");
   ASSERT_TRUE(d.startReady()) << d.log();
-  std::this_thread::sleep_for(3s);  // a few reconnect attempts
+  std::this_thread::sleep_for(3s);  // absent through a few reconnect attempts
+  std::filesystem::create_symlink(podmanSock(), socket);
+  EXPECT_TRUE(
+      waitUntil([&] { return d.log().find("podman: connected to") != std::string::npos; }, 20s))
+      << d.log();
   std::string log = d.log();
   size_t first = log.find("podman: not reachable");
   EXPECT_NE(first, std::string::npos) << log;
