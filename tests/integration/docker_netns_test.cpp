@@ -225,9 +225,15 @@ TEST_F(DockerNetns, WithoutFallbackATakenNameIsSkippedAndReported) {
   Netvrfd d(R"({"fallback_template": ""})");
   ASSERT_TRUE(d.startReady()) << d.log();
   std::string id = docker_.runDetached(name);
-  EXPECT_TRUE(waitUntil([&] { return d.log().find("not registered") != std::string::npos; }))
-      << d.log();
-  EXPECT_NE(d.log().find(id.substr(0, 12)), std::string::npos) << d.log();
+  std::string said = "container " + name + " (docker " + id.substr(0, 12) + "): not registered: '" +
+                     name + "' is taken by an entry netvrfd did not create";
+  EXPECT_TRUE(waitUntil([&] { return d.log().find(said) != std::string::npos; })) << d.log();
+  // No entry under any other name for it: not the fallback, nothing pointing at its namespace.
+  EXPECT_FALSE(entryExists(name + "-" + id.substr(0, 12)));
+  auto ns = docker_.ns(name);
+  ASSERT_TRUE(ns);
+  for (const auto& e : std::filesystem::directory_iterator("/var/run/netns"))
+    EXPECT_NE(entryNs(e.path().filename().string()), ns) << e.path();
   EXPECT_EQ(entryNs(name), foreign);
   EXPECT_EQ(run({"ip", "netns", "del", name}).status, 0);
 }

@@ -223,10 +223,20 @@ TEST_F(DockerVrfKernel, LabelledNetworkHasItsBridgeInAHostVrfUntilItIsRemoved) {
   EXPECT_NE(vrfRoutes.out.find("203.0.113.64/28"), std::string::npos) << vrfRoutes.out;
   Result mainRoutes = run({"ip", "-j", "route", "show", "table", "main"});
   EXPECT_EQ(mainRoutes.out.find("203.0.113.64/28"), std::string::npos) << mainRoutes.out;
-  // A container on it is a port of the bridge, so it is routed in VRF blue on the host.
+  // A container on it is a port of the bridge, so it is routed in VRF blue on the host: the
+  // VRF's route to it goes through the bridge, main has none, and a process bound to the VRF
+  // reaches it.
   std::string ctr = docker_.uniqueName("onnet");
   docker_.runDetached(ctr, {"--network", name});
   ASSERT_TRUE(waitUntil([&] { return ipNetnsLists(ctr); }, 20s)) << d.log();
+  std::string ip = docker_.inspect(ctr, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}");
+  ASSERT_EQ(ip.rfind("203.0.113.", 0), 0u) << ip;
+  json viaVrf = json::parse(run({"ip", "-j", "route", "get", ip, "vrf", "blue"}).out, nullptr, false);
+  ASSERT_TRUE(viaVrf.is_array() && viaVrf.size() == 1) << viaVrf.dump();
+  EXPECT_EQ(viaVrf[0].value("dev", ""), bridge);
+  Result viaMain = run({"ip", "-j", "route", "get", ip});
+  EXPECT_EQ(viaMain.out.find("\"dev\":\"" + bridge + "\""), std::string::npos) << viaMain.out;
+  EXPECT_EQ(run({"busybox", "ping", "-c", "1", "-W", "5", "-I", "blue", ip}).status, 0);
 
   docker_.remove(ctr);
   ASSERT_EQ(docker_.cli({"network", "rm", name}).status, 0);

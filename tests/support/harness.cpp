@@ -102,6 +102,17 @@ std::optional<std::string> missingTestServices() {
   return std::nullopt;
 }
 
+std::string plainNetvrfd() {
+  return env("NETVRF_TEST_PLAIN_NETVRFD");
+}
+
+std::optional<std::string> missingPlainNetvrfd() {
+  if (plainNetvrfd().empty() || access(plainNetvrfd().c_str(), X_OK) != 0)
+    return "needs a netvrfd built without sanitizers in NETVRF_TEST_PLAIN_NETVRFD (scripts/test "
+           "builds one)";
+  return std::nullopt;
+}
+
 bool strict() {
   return env("NETVRF_TEST_STRICT") == "1";
 }
@@ -412,7 +423,8 @@ void Netvrfd::start() {
   std::vector<std::string> argv = wrapper_;
   // NETVRF_TEST_NETVRFD: a copy of the binary, for the VM (tests/vm/vm-test --with-docker).
   const char* daemon = std::getenv("NETVRF_TEST_NETVRFD");
-  argv.insert(argv.end(), {daemon && *daemon ? daemon : NETVRFD_PATH, "--config", configPath_,
+  std::string binary = !binary_.empty() ? binary_ : daemon && *daemon ? daemon : NETVRFD_PATH;
+  argv.insert(argv.end(), {binary, "--config", configPath_,
                            "--log-target", "stderr"});
   pid_ = spawn(argv, log.get(), e);
 }

@@ -73,6 +73,10 @@ std::optional<std::string> missingVrf();
 std::optional<std::string> missingVrfFreeKernel();
 // Needs the test services scripts/test starts (NETVRF_TEST_SERVICES).
 std::optional<std::string> missingTestServices();
+// A netvrfd built without sanitizers (scripts/test builds one), for memory figures: ASan keeps
+// freed memory in quarantine, so the sanitized build's RSS says nothing about leaks.
+std::optional<std::string> missingPlainNetvrfd();
+std::string plainNetvrfd();
 
 // A fresh, empty network namespace, gone with the fd.
 Fd newNetns();
@@ -194,6 +198,8 @@ class Netvrfd {
 
   // Runs netvrfd through `wrapper` (e.g. setpriv with a capability set); before start().
   void setWrapper(std::vector<std::string> wrapper) { wrapper_ = std::move(wrapper); }
+  // Runs this netvrfd binary instead of the build tree's (e.g. plainNetvrfd()); before start().
+  void setBinary(std::string path) { binary_ = std::move(path); }
   void start();
   bool startReady() {
     start();
@@ -226,6 +232,7 @@ class Netvrfd {
   std::string notifyPath_;
   std::vector<std::string> env_;
   std::vector<std::string> wrapper_;
+  std::string binary_;
   void readNotifications();
   void reaped(int status);  // judges the end, as wait() says
   std::vector<std::string> recordedEntries() const;  // from its ownership records
