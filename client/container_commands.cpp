@@ -62,12 +62,16 @@ int status(Client& c, const StatusRequest& r) {
   json x = match[0];
   // What is wanted, and why, is in the full state.
   json wanted = json::object();
+  std::string lastError;
   json all = json::parse(c.Describe(), nullptr, false);
   if (all.is_object())
     for (const auto& d : all.value("containers", json::array()))
-      if (d.value("runtime", "") == x["runtime"] && d.value("id", "") == x["id"])
+      if (d.value("runtime", "") == x["runtime"] && d.value("id", "") == x["id"]) {
         wanted = d.value("wanted", json::object());
+        lastError = d.value("last_error", "");
+      }
   x["wanted"] = wanted;
+  x["last_error"] = lastError;
   if (c.json) {
     std::cout << x.dump() << "\n";
     return 0;
@@ -87,7 +91,8 @@ int status(Client& c, const StatusRequest& r) {
               {"VRF:", orDash(x["vrf"])},
               {"Wanted VRF:", want("vrf", "from")},
               {"Host VRF:", orDash(x["host_vrf"])},
-              {"Wanted host VRF:", want("host_vrf", "host_from")}});
+              {"Wanted host VRF:", want("host_vrf", "host_from")},
+              {"Last error:", orDash(lastError)}});
   return 0;
 }
 

@@ -38,6 +38,13 @@ void Manager::setState(Container& c, BindingState state, const std::string& deta
   containerChanged(c);
 }
 
+void Manager::warn(Container& c, const std::string& what, const log::Fields& fields,
+                   const std::source_location& where) {
+  c.lastError = what;
+  c.lastErrorAt = std::chrono::system_clock::now();
+  log::write(LOG_WARNING, describe(c.info) + ": " + what, fields, where);
+}
+
 void Manager::changed() {
   if (onChanged) onChanged();
 }
@@ -155,6 +162,7 @@ void Manager::onRunning(ContainerRunning r) {
   c.info = std::move(r.info);
   c.attach = AttachState::None;  // a new instance: its namespace has never been attached
   c.temporary = {};              // asked for the last instance only
+  c.lastError.clear();
   c.retry.reset();
   c.retryAfter = std::chrono::milliseconds(0);
   c.lastFailure.clear();
@@ -175,10 +183,10 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
   Wanted w = wanted(c);
   if (inside && !w.inside.error.empty()) {
     c.attach = AttachState::Failed;
-    log::warning(describe(c.info) + ": not attached: " + w.inside.error, fieldsOf(c.info, c.entry));
+    warn(c, "not attached: " + w.inside.error, fieldsOf(c.info, c.entry));
   }
   if (host && !w.host.error.empty() && w.host.error != w.inside.error)
-    log::warning(describe(c.info) + ": not attached: " + w.host.error, fieldsOf(c.info, c.entry));
+    warn(c, "not attached: " + w.host.error, fieldsOf(c.info, c.entry));
   if (inside && w.inside.source == WantSource::Detached)
     log::info(describe(c.info) + ": kept out of VRFs: a detach is stored for it "
                   "(netvrfctl attach undoes it)",
@@ -191,7 +199,7 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
     netns = openEntry(c);
   } catch (const std::system_error& e) {
     c.attach = AttachState::Failed;
-    log::warning(describe(c.info) + ": not attached: " + e.what(), fieldsOf(c.info, c.entry));
+    warn(c, std::string("not attached: ") + e.what(), fieldsOf(c.info, c.entry));
     return;
   }
   // Each job holds the namespace open while it runs; a second one gets a copy of the fd.
@@ -304,7 +312,7 @@ void Manager::handleAttached(AttachOutcome o) {
   fields.emplace_back("VRF", o.vrf);
   if (o.kind == AttachOutcome::Kind::Detach) {
     if (!o.detachResult) {
-      log::warning(describe(c.info) + ": not detached: " + o.error, fields);
+      warn(c, "not detached: " + o.error, fields);
       return;
     }
     if (c.attach == AttachState::Pending) {  // reconcileAll: the attach now wanted is queued
@@ -332,9 +340,7 @@ void Manager::handleAttached(AttachOutcome o) {
     state = AttachState::Failed;
     if (!host) stopWatchingLinks(c);
     containerChanged(c);
-    log::warning(describe(c.info) + ": not attached" + (host ? " to host VRF " + o.vrf : "") +
-                     ": " + o.error,
-                 fields);
+    warn(c, "not attached" + (host ? " to host VRF " + o.vrf : "") + ": " + o.error, fields);
     return;
   }
   state = AttachState::Attached;

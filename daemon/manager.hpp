@@ -4,10 +4,12 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <source_location>
 #include <string>
 #include <vector>
 
 #include "attach/attach_worker.hpp"
+#include "common/log.hpp"
 #include "config.hpp"
 #include "loop/event_loop.hpp"
 #include "netlink/link_monitor.hpp"
@@ -58,6 +60,8 @@ struct ContainerView {
   std::string wantedFrom;
   std::string wantedHostVrf;
   std::string wantedHostFrom;
+  // The last thing that went wrong for this instance: "2026-12-04T01:23:45Z not attached: ...".
+  std::string lastError;
 };
 
 // Owns the state of every container that runtimes report, and keeps the netns directory in
@@ -194,6 +198,9 @@ class Manager {
     EventLoop::Source retry;
     std::chrono::milliseconds retryAfter{0};
     std::string lastFailure;
+    // The last attach, detach or check of this instance that went wrong, and when.
+    std::string lastError;
+    std::chrono::system_clock::time_point lastErrorAt;
     // The routes in its VRF's table after the last attach: put back when the VRF or an
     // interface is taken away behind netvrfd's back and its labels ask for it again.
     std::shared_ptr<const RouteSnapshot> vrfRoutes;
@@ -261,6 +268,10 @@ class Manager {
   void submitWithReply(AttachJob job, Reply reply);
   void changed();
   void containerChanged(const Container& c);
+  // Logs `what` about `c` as a warning and keeps it as its last error (file and line are the
+  // caller's).
+  void warn(Container& c, const std::string& what, const log::Fields& fields,
+            const std::source_location& where = std::source_location::current());
   ContainerView viewOf(const Container& c) const;
 
   EventLoop& loop_;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 
 #include <algorithm>
+#include <ctime>
 #include <tuple>
 
 #include "attach/host_side.hpp"
@@ -61,6 +62,14 @@ ContainerView Manager::viewOf(const Container& c) const {
   v.interfaces = c.attach == AttachState::Attached ? c.interfaces : std::vector<std::string>{};
   v.attach = toString(c.attach);
   v.hostVrf = c.hostAttach == AttachState::Attached && c.hostLeg ? c.hostLeg->vrf : "";
+  if (!c.lastError.empty()) {
+    std::time_t t = std::chrono::system_clock::to_time_t(c.lastErrorAt);
+    std::tm utc{};
+    gmtime_r(&t, &utc);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    v.lastError = std::string(when) + " " + c.lastError;
+  }
   if (c.state == BindingState::Registered) {
     Wanted w = wanted(c);
     if (w.inside.request) v.wantedVrf = w.inside.request->vrf;
@@ -99,6 +108,7 @@ std::string Manager::describeJson() const {
                                  {"interfaces", v.interfaces},
                                  {"attach", v.attach},
                                  {"host_vrf", v.hostVrf},
+                                 {"last_error", v.lastError},
                                  {"wanted",
                                   {{"vrf", v.wantedVrf},
                                    {"from", v.wantedFrom},

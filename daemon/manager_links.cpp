@@ -106,7 +106,7 @@ void Manager::linksChecked(const AttachOutcome& o) {
   fields.emplace_back("VRF", c.vrf);
   std::string what =
       !o.check->vrf ? "VRF " + c.vrf + " was deleted" : joined(gone) + " left VRF " + c.vrf;
-  log::warning(describe(c.info) + ": " + what + " behind netvrfd's back" +
+  warn(c, what + " behind netvrfd's back" +
                    (again ? "; attaching it again, " + asked : ""),
                fields);
   if (!o.check->vrf) {
@@ -203,7 +203,7 @@ void Manager::hostVrfsChecked() {
         inVrf(c.hostLeg->vrf, c.hostLeg->hostIfname))
       continue;
     any = true;
-    log::warning(describe(c.info) + ": " + cause(c.hostLeg->vrf, c.hostLeg->hostIfname) +
+    warn(c, cause(c.hostLeg->vrf, c.hostLeg->hostIfname) +
                      " behind netvrfd's back; its leg is removed and made again if its labels "
                      "ask for one",
                  fieldsOf(c.info, c.entry));

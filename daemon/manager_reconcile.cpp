@@ -41,7 +41,7 @@ void Manager::reconcileAll() {
                               openEntry(c), std::move(out)));
         c.attach = AttachState::None;  // what is wanted now is queued after the detach
       } catch (const std::system_error& e) {
-        log::warning(describe(c.info) + ": not detached: " + e.what(), fields);
+        warn(c, std::string("not detached: ") + e.what(), fields);
       }
     }
     bool retry = c.insideFrom == WantSource::Policy || w.inside.source == WantSource::Policy;

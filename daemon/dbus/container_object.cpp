@@ -43,6 +43,7 @@ void ContainerObject::update(const ContainerView& view) {
   check("WantedFrom", &ContainerView::wantedFrom);
   check("WantedHostVrf", &ContainerView::wantedHostVrf);
   check("WantedHostFrom", &ContainerView::wantedHostFrom);
+  check("LastError", &ContainerView::lastError);
   v_ = view;
   if (!changed.empty()) emitPropertiesChangedSignal(org::netvrf1::Container_adaptor::INTERFACE_NAME, changed);
 }

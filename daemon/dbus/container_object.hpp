@@ -40,6 +40,7 @@ class ContainerObject
   std::string WantedFrom() override { return v_.wantedFrom; }
   std::string WantedHostVrf() override { return v_.wantedHostVrf; }
   std::string WantedHostFrom() override { return v_.wantedHostFrom; }
+  std::string LastError() override { return v_.lastError; }
 
   ContainerView v_;
 };

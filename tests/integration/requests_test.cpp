@@ -92,7 +92,15 @@ TEST_F(Requests, AnAttachThatFailsIsNotStored) {
   EXPECT_EQ(r.out.find("netvrfctl: org.netvrf1.Error.NotSupported: "), 0u) << r.out;
   EXPECT_EQ(requests(bus), json::array());
   EXPECT_FALSE(std::filesystem::exists(d.dir() + "/requests.json"));
-  EXPECT_EQ(status(bus, name)["wanted"]["from"], "none");
+  json st = status(bus, name);
+  EXPECT_EQ(st["wanted"]["from"], "none");
+  // The failure stays on the container, with its time (UTC), until it restarts.
+  std::string last = st["last_error"];
+  EXPECT_EQ(last.size() > 21 ? last.substr(4, 1) + last.substr(10, 1) + last.substr(19, 2) : "",
+            "-TZ ")
+      << last;
+  EXPECT_NE(last.find(" not attached: attach to VRF red: "), std::string::npos) << last;
+  EXPECT_NE(netvrfctl(bus, {"status", name}).out.find("Last error:"), std::string::npos);
   Result table = netvrfctl(bus, {"requests"});
   EXPECT_EQ(table.out, "CONTAINER  RUNTIME  PART  ACTION  VRF  TABLE\n");
 }
