@@ -117,7 +117,10 @@ bool strict() {
   return env("NETVRF_TEST_STRICT") == "1";
 }
 
-Result run(const std::vector<std::string>& argv) {
+namespace {
+
+// Starts argv with stdout and stderr into a pipe; `readEnd` gets the pipe's other end.
+pid_t spawnPiped(const std::vector<std::string>& argv, int& readEnd) {
   int pipefd[2];
   if (pipe2(pipefd, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
   pid_t pid;
@@ -129,10 +132,19 @@ Result run(const std::vector<std::string>& argv) {
     throw;
   }
   close(pipefd[1]);
+  readEnd = pipefd[0];
+  return pid;
+}
+
+}  // namespace
+
+Result run(const std::vector<std::string>& argv) {
+  int out = -1;
+  pid_t pid = spawnPiped(argv, out);
   Result r;
   char buf[4096];
-  for (ssize_t n; (n = read(pipefd[0], buf, sizeof buf)) > 0;) r.out.append(buf, size_t(n));
-  close(pipefd[0]);
+  for (ssize_t n; (n = read(out, buf, sizeof buf)) > 0;) r.out.append(buf, size_t(n));
+  close(out);
   int status = 0;
   rusage ru{};
   wait4(pid, &status, 0, &ru);
@@ -143,17 +155,7 @@ Result run(const std::vector<std::string>& argv) {
 }
 
 Background::Background(const std::vector<std::string>& argv) {
-  int pipefd[2];
-  if (pipe2(pipefd, O_CLOEXEC) < 0) throw std::runtime_error("pipe");
-  try {
-    pid_ = spawn(argv, pipefd[1]);
-  } catch (...) {
-    close(pipefd[0]);
-    close(pipefd[1]);
-    throw;
-  }
-  close(pipefd[1]);
-  fd_ = pipefd[0];
+  pid_ = spawnPiped(argv, fd_);
   reader_ = std::thread([this] {
     char buf[4096];
     for (ssize_t n; (n = read(fd_, buf, sizeof buf)) > 0;) {
