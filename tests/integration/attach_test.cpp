@@ -124,6 +124,10 @@ class AttachTest : public ::testing::Test {
     std::vector<std::string> argv{"ip", "-j"};
     argv.insert(argv.end(), args.begin(), args.end());
     Result r = tryInNs(ns_, argv);
+    // A dump that raced with a change (DAD finishing, say) is incomplete: iproute2 says "Dump
+    // was interrupted and may be inconsistent." on stderr, and the dump is to be asked again.
+    for (int i = 0; i < 10 && r.out.find("Dump was interrupted") != std::string::npos; ++i)
+      r = tryInNs(ns_, argv);
     if (r.status != 0 && r.out.find("does not exist") != std::string::npos) return json::array();
     EXPECT_EQ(r.status, 0) << r.out;
     return r.out.empty() ? json::array() : json::parse(r.out);
