@@ -187,6 +187,8 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
   }
   if (host && !w.host.error.empty() && w.host.error != w.inside.error)
     warn(c, "not attached: " + w.host.error, fieldsOf(c.info, c.entry));
+  if ((inside && !w.inside.error.empty()) || (host && !w.host.error.empty()))
+    containerChanged(c);  // its object shows the error kept
   if (inside && w.inside.source == WantSource::Detached)
     log::info(describe(c.info) + ": kept out of VRFs: a detach is stored for it "
                   "(netvrfctl attach undoes it)",
@@ -200,6 +202,7 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
   } catch (const std::system_error& e) {
     c.attach = AttachState::Failed;
     warn(c, std::string("not attached: ") + e.what(), fieldsOf(c.info, c.entry));
+    containerChanged(c);
     return;
   }
   // Each job holds the namespace open while it runs; a second one gets a copy of the fd.
@@ -313,6 +316,7 @@ void Manager::handleAttached(AttachOutcome o) {
   if (o.kind == AttachOutcome::Kind::Detach) {
     if (!o.detachResult) {
       warn(c, "not detached: " + o.error, fields);
+      containerChanged(c);
       return;
     }
     if (c.attach == AttachState::Pending) {  // reconcileAll: the attach now wanted is queued
@@ -339,8 +343,8 @@ void Manager::handleAttached(AttachOutcome o) {
   if (!o.result && !o.hostResult) {
     state = AttachState::Failed;
     if (!host) stopWatchingLinks(c);
-    containerChanged(c);
     warn(c, "not attached" + (host ? " to host VRF " + o.vrf : "") + ": " + o.error, fields);
+    containerChanged(c);  // with the error just kept
     return;
   }
   state = AttachState::Attached;
