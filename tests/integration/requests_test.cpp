@@ -17,6 +17,15 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
+// Default routes through a gateway in VRF `vrf`'s table inside namespace entry `entry`.
+size_t defaultRoutesIn(const std::string& entry, const std::string& vrf) {
+  json routes = json::parse(run({"ip", "-n", entry, "-j", "route", "show", "vrf", vrf}).out,
+                            nullptr, false);
+  size_t n = 0;
+  for (const auto& r : routes) n += r.value("dst", "") == "default" && r.contains("gateway");
+  return n;
+}
+
 class Requests : public ::testing::Test {
  protected:
   void SetUp() override { NETVRF_REQUIRE(missingDocker()); }
@@ -172,18 +181,6 @@ class RequestsKernel : public Requests {
   void SetUp() override {
     NETVRF_REQUIRE(missingVrf());
     Requests::SetUp();
-  }
-  static size_t defaultRoutesIn(const std::string& entry, const std::string& vrf) {
-    return defaultRoutesInVrf(entry, vrf);
-  }
-
- public:
-  static size_t defaultRoutesInVrf(const std::string& entry, const std::string& vrf) {
-    json routes = json::parse(run({"ip", "-n", entry, "-j", "route", "show", "vrf", vrf}).out,
-                              nullptr, false);
-    size_t n = 0;
-    for (const auto& r : routes) n += r.value("dst", "") == "default" && r.contains("gateway");
-    return n;
   }
 };
 
@@ -384,7 +381,7 @@ TEST_F(PoliciesKernel, AReloadTakesBackOnlyWhatAPolicyAttached) {
   setPolicies(d, json::array({compose}));
   ASSERT_EQ(netvrfctl(bus, {"reload"}).status, 0);
   EXPECT_TRUE(waitUntil([&] { return masterOf(shop) == "purple"; }, 30s)) << d.log();
-  EXPECT_EQ(RequestsKernel::defaultRoutesInVrf(shop, "purple"), 1u);
+  EXPECT_EQ(defaultRoutesIn(shop, "purple"), 1u);
   EXPECT_EQ(status(bus, shop)["vrf"], "purple");
   EXPECT_EQ(masterOf(own), "green");
   EXPECT_EQ(masterOf(plain), "");

@@ -392,7 +392,8 @@ std::vector<std::string> Netvrfd::recordedEntries() const {
 void Netvrfd::reaped(int status) {
   pid_ = -1;
   exitStatus_ = decode(status);
-  std::string output = log().substr(std::min(logStart_, log().size()));
+  std::string output = log();
+  output.erase(0, std::min(logStart_, output.size()));  // this process's part
   for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
                              "SUMMARY: UndefinedBehaviorSanitizer", "SUMMARY: AddressSanitizer"})
     if (output.find(report) != std::string::npos)
