@@ -107,8 +107,11 @@ void Manager::onNetworkGone(const std::string& key) {
   if (it == networks_.end()) return;
   Network n = std::move(it->second);
   networks_.erase(it);
-  if (n.attach != AttachState::Attached && n.attach != AttachState::Pending) return;
-  // Its bridge went with it; the VRF goes too once nothing else is in it.
+  // Its bridge went with it; the VRF goes too once nothing else is in it. Asked by the VRF it was
+  // put into or asked for, whatever the last attempt's state: `docker network rm` deletes the
+  // bridge before its event arrives, the link monitor sees it leave the VRF, and the attach
+  // made again fails (no such interface) just before the network is reported gone.
+  if (n.vrf.empty()) return;
   Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!host) throwErrno("open /proc/self/ns/net");
   InsideRequest req;
