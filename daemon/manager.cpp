@@ -176,7 +176,7 @@ void Manager::onRunning(ContainerRunning r) {
 }
 
 void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
-  if (!submitAttach_ || c.state != BindingState::Registered) return;
+  if (!worker_ || c.state != BindingState::Registered) return;
   bool inside = part != Part::Host, host = part != Part::Inside;
   if ((inside && c.attach != AttachState::None) || (host && c.hostAttach != AttachState::None))
     return;
@@ -214,25 +214,18 @@ void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
     return wantedPart.source == WantSource::Label ? std::string() : " (" + wantedPart.from() + ")";
   };
   if (wantInside) {
-    c.attach = AttachState::Pending;
-    c.insideFrom = w.inside.source;
-    c.insideAsked = *wantInside;
     log::info(describe(c.info) + ": attaching to VRF " + wantInside->vrf + why(w.inside),
               fieldsOf(c.info, c.entry));
-    AttachJob job = makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid, forJob(),
-                            std::move(*wantInside), {});
-    job.restore = c.vrfRoutes;  // set only after its VRF was taken away behind our back
-    submitAttach_(std::move(job));
+    c.insideFrom = w.inside.source;
+    // Routes set only after its VRF was taken away behind our back.
+    submitAttach(key, c, forJob(), std::move(*wantInside), c.vrfRoutes, nullptr);
   }
   if (wantHost) {
-    c.hostAttach = AttachState::Pending;
-    c.hostLeg = *wantHost;
-    c.hostFrom = w.host.source;
     log::info(describe(c.info) + ": attaching to host VRF " + wantHost->vrf + " through " +
                   wantHost->hostIfname + why(w.host),
               fieldsOf(c.info, c.entry));
-    submitAttach_(makeJob(AttachJob::Kind::AttachHost, key, describe(c.info), c.pin.pid,
-                          std::move(netns), {}, std::move(*wantHost)));
+    c.hostFrom = w.host.source;
+    submitAttachHost(key, c, std::move(netns), std::move(*wantHost), nullptr);
   }
 }
 
@@ -246,132 +239,174 @@ Fd Manager::openEntry(const Container& c) const {
   return fd;
 }
 
-void Manager::detachHostLeg(Container& c) {
-  if (!c.hostLeg || !submitAttach_) return;
-  if (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached)
-    submitAttach_(makeJob(AttachJob::Kind::DetachHost, keyOf(c.info.runtime, c.info.id),
-                          describe(c.info), c.pin.pid, Fd(), {}, *c.hostLeg));
+void Manager::detachHostLeg(Container& c, Then<bool> reply) {
+  if (!c.hostLeg || !worker_) return;
+  // Asked over the API, it is removed whatever was last heard of it.
+  if (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached || reply) {
+    std::string vrf = c.hostLeg->vrf;
+    worker_->submit(job::DetachHost{*c.hostLeg, [vrf, reply](Done<bool> d) {
+                                      if (!d)
+                                        log::warning("cannot remove a container's leg into host "
+                                                     "VRF " + vrf + ": " + d.error,
+                                                     {{"VRF", vrf}});
+                                      if (reply) reply(std::move(d));
+                                    }});
+  }
   c.hostLeg.reset();
   c.hostAttach = AttachState::None;
 }
 
-void Manager::handleAttached(AttachOutcome o) {
-  if (o.hostVrfs && *o.hostVrfs != hostVrfs_) {
-    for (const auto& old : hostVrfs_)
-      if (std::none_of(o.hostVrfs->begin(), o.hostVrfs->end(),
-                       [&](const HostVrf& v) { return v.name == old.name; }))
-        clearHostVrf(old);
-    hostVrfs_ = *o.hostVrfs;
-    if (onVrfsChanged) onVrfsChanged(hostVrfs_);
-  }
-  if (auto r = replies_.find(o.ticket); o.ticket && r != replies_.end()) {
-    Reply reply = std::move(r->second);
-    replies_.erase(r);
-    AttachOutcome copy = o;  // the state is updated below first, then the caller answered
-    handleAttached(std::move(o));
-    reply(copy);
-    return;
-  }
-  if (o.kind == AttachOutcome::Kind::ListVrfs) {
-    if (o.hostVrfs) hostVrfsChecked();
-    return;
-  }
-  if (o.kind == AttachOutcome::Kind::Check) {
-    linksChecked(o);
-    return;
-  }
-  if (o.kind == AttachOutcome::Kind::CreateVrf || o.kind == AttachOutcome::Kind::DeleteVrf) {
-    bool create = o.kind == AttachOutcome::Kind::CreateVrf;
-    if (!o.error.empty())
-      log::warning("VRF " + o.vrf + ": cannot " + (create ? "create" : "delete") + " it: " +
-                       o.error,
-                   {{"VRF", o.vrf}});
-    else
-      log::info(create ? "VRF " + o.vrf + " (table " + std::to_string(o.vrfAdded->table) +
-                             ") is there, as asked over D-Bus"
-                       : "deleted VRF " + o.vrf + ", as asked over D-Bus",
-                {{"VRF", o.vrf}});
-    return;
-  }
-  if (o.key.rfind("net:", 0) == 0) {
-    networkAttached(std::move(o));
-    return;
-  }
-  if (o.kind == AttachOutcome::Kind::DetachHost) {
-    if (!o.error.empty())
-      log::warning("cannot remove a container's leg into host VRF " + o.vrf + ": " + o.error,
-                   {{"VRF", o.vrf}});
-    return;
-  }
-  auto it = containers_.find(o.key);
-  if (it == containers_.end() || it->second.pin.pid != o.pid ||
+void Manager::hostVrfsSeen(const std::vector<HostVrf>& vrfs) {
+  if (vrfs == hostVrfs_) return;
+  for (const auto& old : hostVrfs_)
+    if (std::none_of(vrfs.begin(), vrfs.end(), [&](const HostVrf& v) { return v.name == old.name; }))
+      clearHostVrf(old);
+  hostVrfs_ = vrfs;
+  if (onVrfsChanged) onVrfsChanged(hostVrfs_);
+}
+
+void Manager::submitAttach(const std::string& key, Container& c, Fd netns, InsideRequest req,
+                           std::shared_ptr<const RouteSnapshot> restore,
+                           Then<InsideResult> reply) {
+  c.attach = AttachState::Pending;
+  c.insideAsked = req;
+  std::string vrf = req.vrf;
+  job::Attach j{std::move(netns), describe(c.info), std::move(req), true, std::move(restore), {}};
+  j.then = [this, key, pid = c.pin.pid, vrf, reply](Done<job::Attach::Result> d) {
+    insideAttached(key, pid, vrf, d);
+    if (!reply) return;
+    Done<InsideResult> r{std::nullopt, d.error, d.errorKind};
+    if (d) r.value = d.value->attached;
+    reply(std::move(r));
+  };
+  worker_->submit(std::move(j));
+}
+
+void Manager::submitAttachHost(const std::string& key, Container& c, Fd netns,
+                               HostSideRequest leg, Then<HostSideResult> reply) {
+  c.hostAttach = AttachState::Pending;
+  c.hostLeg = leg;
+  std::string vrf = leg.vrf;
+  worker_->submit(job::AttachHost{std::move(netns), describe(c.info), std::move(leg),
+                                  [this, key, pid = c.pin.pid, vrf, reply](Done<HostSideResult> d) {
+                                    hostAttached(key, pid, vrf, d);
+                                    if (reply) reply(std::move(d));
+                                  }});
+}
+
+void Manager::submitDetach(const std::string& key, Container& c, Fd netns,
+                           std::optional<std::string> vrf, Then<InsideDetachResult> reply) {
+  std::string which = vrf.value_or("");
+  worker_->submit(job::Detach{std::move(netns), describe(c.info), std::move(vrf),
+                              [this, key, pid = c.pin.pid, which, reply](Done<InsideDetachResult> d) {
+                                detached(key, pid, which, d);
+                                if (reply) reply(std::move(d));
+                              }});
+}
+
+namespace {
+// The outcome of a job for an instance that is no longer the one registered.
+bool stale(const std::string& what, const std::string& vrf, const std::string& error) {
+  log::info("a container exited before its " + what + " VRF " + vrf + " finished" +
+            (error.empty() ? "" : " (" + error + ")"));
+  return true;
+}
+}  // namespace
+
+void Manager::detached(const std::string& key, pid_t pid, const std::string& vrf,
+                       const Done<InsideDetachResult>& d) {
+  auto it = containers_.find(key);
+  if (it == containers_.end() || it->second.pin.pid != pid ||
       it->second.state != BindingState::Registered) {
-    log::info("a container exited before its attach to VRF " + o.vrf + " finished" +
-              (o.error.empty() ? "" : " (" + o.error + ")"));
+    stale("detach from", vrf, d.error);
     return;
   }
   Container& c = it->second;
   log::Fields fields = fieldsOf(c.info, c.entry);
-  fields.emplace_back("VRF", o.vrf);
-  if (o.kind == AttachOutcome::Kind::Detach) {
-    if (!o.detachResult) {
-      warn(c, "not detached: " + o.error, fields);
-      containerChanged(c);
-      return;
-    }
-    if (c.attach == AttachState::Pending) {  // reconcileAll: the attach now wanted is queued
-      log::info(describe(c.info) + ": detached from VRF " + o.vrf + ", as no policy asks for it",
-                fields);
-      return;
-    }
-    if (!o.detachResult->vrfs.empty()) {
-      stopWatchingLinks(c);
-      c.vrfRoutes.reset();
-      c.attach = AttachState::None;
-      c.vrf.clear();
-      c.table = 0;
-      c.interfaces.clear();
-      std::string vrfs;
-      for (const auto& v : o.detachResult->vrfs) vrfs += (vrfs.empty() ? "" : ", ") + v;
-      log::info(describe(c.info) + ": detached from VRF " + vrfs, fields);
-      containerChanged(c);
-    }
+  fields.emplace_back("VRF", vrf);
+  if (!d) {
+    warn(c, "not detached: " + d.error, fields);
+    containerChanged(c);
     return;
   }
-  bool host = o.kind == AttachOutcome::Kind::AttachHost;
-  AttachState& state = host ? c.hostAttach : c.attach;
-  if (!o.result && !o.hostResult) {
-    state = AttachState::Failed;
-    if (!host) stopWatchingLinks(c);
-    warn(c, "not attached" + (host ? " to host VRF " + o.vrf : "") + ": " + o.error, fields);
+  if (c.attach == AttachState::Pending) {  // reconcileAll: the attach now wanted is queued
+    log::info(describe(c.info) + ": detached from VRF " + vrf + ", as no policy asks for it",
+              fields);
+    return;
+  }
+  if (d.value->vrfs.empty()) return;
+  stopWatchingLinks(c);
+  c.vrfRoutes.reset();
+  c.attach = AttachState::None;
+  c.vrf.clear();
+  c.table = 0;
+  c.interfaces.clear();
+  std::string vrfs;
+  for (const auto& v : d.value->vrfs) vrfs += (vrfs.empty() ? "" : ", ") + v;
+  log::info(describe(c.info) + ": detached from VRF " + vrfs, fields);
+  containerChanged(c);
+}
+
+void Manager::insideAttached(const std::string& key, pid_t pid, const std::string& vrf,
+                             const Done<job::Attach::Result>& d) {
+  auto it = containers_.find(key);
+  if (it == containers_.end() || it->second.pin.pid != pid ||
+      it->second.state != BindingState::Registered) {
+    stale("attach to", vrf, d.error);
+    return;
+  }
+  Container& c = it->second;
+  log::Fields fields = fieldsOf(c.info, c.entry);
+  fields.emplace_back("VRF", vrf);
+  if (!d) {
+    c.attach = AttachState::Failed;
+    stopWatchingLinks(c);
+    warn(c, "not attached: " + d.error, fields);
     containerChanged(c);  // with the error just kept
     return;
   }
-  state = AttachState::Attached;
-  if (!host) {
-    c.vrf = o.vrf;
-    c.table = o.result->vrf.table;
-    c.interfaces = o.result->interfaces;
-    c.vrfRoutes = o.vrfRoutes;
-    watchLinks(o.key, c);
-  }
+  const InsideResult& r = d.value->attached;
+  c.attach = AttachState::Attached;
+  c.vrf = vrf;
+  c.table = r.vrf.table;
+  c.interfaces = r.interfaces;
+  c.vrfRoutes = d.value->routes;
+  watchLinks(key, c);
   containerChanged(c);
-  if (host) {
-    std::string routes;
-    for (const auto& r : o.hostResult->defaultRoutes) routes += "; " + r;
-    log::info(describe(c.info) + ": attached to host VRF " + o.vrf + " (table " +
-                  std::to_string(o.hostResult->vrf.table) + ") through " +
-                  (c.hostLeg ? c.hostLeg->hostIfname + "/" + c.hostLeg->containerIfname : "") +
-                  routes,
-              fields);
-    changed();
+  std::string ifs;
+  for (const auto& i : r.interfaces) ifs += (ifs.empty() ? "" : ", ") + i;
+  log::info(describe(c.info) + ": attached to VRF " + vrf + " (table " +
+                std::to_string(r.vrf.table) + ")" + (ifs.empty() ? "" : ": " + ifs) + "; " +
+                std::to_string(r.routesMoved) + " routes moved",
+            fields);
+  changed();
+}
+
+void Manager::hostAttached(const std::string& key, pid_t pid, const std::string& vrf,
+                           const Done<HostSideResult>& d) {
+  auto it = containers_.find(key);
+  if (it == containers_.end() || it->second.pin.pid != pid ||
+      it->second.state != BindingState::Registered) {
+    stale("attach to host", vrf, d.error);
     return;
   }
-  std::string ifs;
-  for (const auto& i : o.result->interfaces) ifs += (ifs.empty() ? "" : ", ") + i;
-  log::info(describe(c.info) + ": attached to VRF " + o.vrf + " (table " +
-                std::to_string(o.result->vrf.table) + ")" + (ifs.empty() ? "" : ": " + ifs) + "; " +
-                std::to_string(o.result->routesMoved) + " routes moved",
+  Container& c = it->second;
+  log::Fields fields = fieldsOf(c.info, c.entry);
+  fields.emplace_back("VRF", vrf);
+  if (!d) {
+    c.hostAttach = AttachState::Failed;
+    warn(c, "not attached to host VRF " + vrf + ": " + d.error, fields);
+    containerChanged(c);
+    return;
+  }
+  c.hostAttach = AttachState::Attached;
+  containerChanged(c);
+  std::string routes;
+  for (const auto& r : d.value->defaultRoutes) routes += "; " + r;
+  log::info(describe(c.info) + ": attached to host VRF " + vrf + " (table " +
+                std::to_string(d.value->vrf.table) + ") through " +
+                (c.hostLeg ? c.hostLeg->hostIfname + "/" + c.hostLeg->containerIfname : "") +
+                routes,
             fields);
   changed();
 }

@@ -8,7 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "attach/attach_worker.hpp"
+#include "attach/host_vrfs.hpp"
+#include "attach/jobs.hpp"
 #include "common/log.hpp"
 #include "config.hpp"
 #include "loop/event_loop.hpp"
@@ -84,9 +85,10 @@ class Manager {
 
   void handle(RuntimeEvent event);
 
-  // Where attach jobs for labelled containers go (the AttachWorker); none: labels are ignored.
-  void setAttacher(std::function<void(AttachJob)> submit) { submitAttach_ = std::move(submit); }
-  void handleAttached(AttachOutcome outcome);
+  // Where jobs go (the AttachWorker); none: labels are ignored.
+  void setWorker(Worker* worker) { worker_ = worker; }
+  // The host's VRFs as the worker found them after a job (on the loop thread).
+  void hostVrfsSeen(const std::vector<HostVrf>& vrfs);
 
   // Follows the host's interfaces from now on: a host VRF, a network's bridge or a container's
   // leg that someone else deletes or releases is reported and, where a label asks for it,
@@ -120,15 +122,16 @@ class Manager {
   // A successful attach is stored (by runtime and container name, targets/requests.hpp) and
   // applied again whenever a container of that name starts; `temporary`: for this instance of
   // the container only.
-  using Reply = std::function<void(const AttachOutcome&)>;
-  void requestAttach(const std::string& key, InsideRequest req, bool temporary, Reply reply);
+  void requestAttach(const std::string& key, InsideRequest req, bool temporary,
+                     Then<InsideResult> reply);
   // The host leg: throws VrfError when the container has a leg into another host VRF.
   void requestAttachHost(const std::string& key, HostSideRequest req, bool temporary,
-                         Reply reply);
-  // Detaching from `vrf` (every VRF when empty) includes the host leg into it. The stored
-  // requests of what was detached go; where the labels ask for it, a detach is stored instead,
-  // so it stays out until attached again.
-  void requestDetach(const std::string& key, const std::string& vrf, Reply reply);
+                         Then<HostSideResult> reply);
+  // Detaching from `vrf` (every VRF when empty) includes the host leg into it; `reply` gets the
+  // VRFs it left. The stored requests of what was detached go; where the labels ask for it, a
+  // detach is stored instead, so it stays out until attached again.
+  void requestDetach(const std::string& key, const std::string& vrf,
+                     Then<std::vector<std::string>> reply);
   // What is stored, for containers running or not.
   const std::vector<StoredRequest>& requests() const { return requests_.all(); }
   // The stored attach requests of containers named `name` that do not run (into `vrf` only,
@@ -148,8 +151,9 @@ class Manager {
   // Its bridge into host VRF `vrf` / out of its VRF. Throw VrfError when that cannot be asked
   // now (an attach under way, already in another VRF).
   void requestNetworkAttach(const std::string& key, const std::string& vrf,
-                            std::optional<uint64_t> table, Reply reply);
-  void requestNetworkDetach(const std::string& key, Reply reply);
+                            std::optional<uint64_t> table, Then<InsideResult> reply);
+  // `reply` gets the VRF the bridge left, or "" when it was in none.
+  void requestNetworkDetach(const std::string& key, Then<std::string> reply);
   // After a container's state changed (registration or attachment).
   std::function<void(const ContainerView&)> onContainerChanged;
   std::function<void(const std::string& key)> onContainerGone;  // no longer followed at all
@@ -157,9 +161,10 @@ class Manager {
   // The host's VRFs as last seen by the attach worker (after each of its jobs).
   const std::vector<HostVrf>& hostVrfs() const { return hostVrfs_; }
   std::function<void(const std::vector<HostVrf>&)> onVrfsChanged;
-  // ListVrfs (refresh only), CreateVrf or DeleteVrf on the host, on the attach worker.
-  void requestVrf(AttachJob::Kind kind, const std::string& vrf, std::optional<uint64_t> table,
-                  Reply reply);
+  // On the attach worker, on the host.
+  void listVrfs(Then<std::vector<HostVrf>> reply);
+  void createVrf(const std::string& vrf, std::optional<uint64_t> table, Then<HostVrf> reply);
+  void deleteVrf(const std::string& vrf, Then<Nothing> reply);
 
   // Plain processes (runtime "process"): `name` becomes the netns entry of PID `pid`'s
   // namespace until the process exits or UnregisterNamespace. Errors as in Found.
@@ -222,8 +227,11 @@ class Manager {
   void onNetwork(NetworkInfo info);
   void onNetworkGone(const std::string& key);
   void onNetworksSynced(NetworksSynced s);
-  void networkAttached(AttachOutcome o);
-  void submitNetworkAttach(const std::string& key, Network& n, InsideRequest req, Reply reply);
+  void submitNetworkAttach(const std::string& key, Network& n, InsideRequest req,
+                           Then<InsideResult> reply);
+  void networkAttached(const std::string& key, const std::string& vrf,
+                       const Done<job::Attach::Result>& d);
+  void networkReleased(const std::string& key, const std::string& vrf, const Done<bool>& d);
 
   void onRunning(ContainerRunning r);
   void scheduleRetry(const std::string& key, Container& c);
@@ -251,21 +259,36 @@ class Manager {
   static void stopWatchingLinks(Container& c);
   void linksChanged(const std::string& key);
   void checkLinks(const std::string& key);
-  void linksChecked(const AttachOutcome& o);
+  void linksChecked(const std::string& key, pid_t pid, const std::string& vrf,
+                    const Done<CheckResult>& d);
   void hostLinksChanged();
   void hostVrfsChecked();
   void clearHostVrf(const HostVrf& gone);
   Wanted wanted(const Container& c) const {
     return wantedFor(c.info, requests_, c.temporary, config_.policies);
   }
+  // Jobs for a container, and what their outcomes change (on the loop thread). `reply`, when
+  // given, is answered after the state changed.
+  void submitAttach(const std::string& key, Container& c, Fd netns, InsideRequest req,
+                    std::shared_ptr<const RouteSnapshot> restore, Then<InsideResult> reply);
+  void insideAttached(const std::string& key, pid_t pid, const std::string& vrf,
+                      const Done<job::Attach::Result>& d);
+  void submitAttachHost(const std::string& key, Container& c, Fd netns, HostSideRequest leg,
+                        Then<HostSideResult> reply);
+  void hostAttached(const std::string& key, pid_t pid, const std::string& vrf,
+                    const Done<HostSideResult>& d);
+  void submitDetach(const std::string& key, Container& c, Fd netns, std::optional<std::string> vrf,
+                    Then<InsideDetachResult> reply);
+  void detached(const std::string& key, pid_t pid, const std::string& vrf,
+                const Done<InsideDetachResult>& d);
   // After a successful attach or detach asked over the API: what is stored changes. An error
-  // (the requests file cannot be written) goes into the outcome the caller gets.
-  void storeAttach(const std::string& key, StoredRequest request, bool temporary,
-                   AttachOutcome& o);
-  void storeDetach(const std::string& key, bool inside, bool host, AttachOutcome& o);
-  void detachHostLeg(Container& c);
+  // (the requests file cannot be written) is what the caller gets instead.
+  template <typename T>
+  void storeAttach(const std::string& key, StoredRequest request, bool temporary, Done<T>& d);
+  template <typename T>
+  void storeDetach(const std::string& key, bool inside, bool host, Done<T>& d);
+  void detachHostLeg(Container& c, Then<bool> reply = nullptr);
   Fd openEntry(const Container& c) const;  // its netns entry; throws std::system_error
-  void submitWithReply(AttachJob job, Reply reply);
   void changed();
   void containerChanged(const Container& c);
   // Logs `what` about `c` as a warning and keeps it as its last error (file and line are the
@@ -286,13 +309,11 @@ class Manager {
   std::set<std::string> pendingRuntimes_;
   std::map<std::string, bool> runtimeUp_;
   bool synced_ = false;
-  std::function<void(AttachJob)> submitAttach_;
+  Worker* worker_ = nullptr;
   std::vector<HostVrf> hostVrfs_;
   std::optional<LinkMonitor> hostLinks_;
   EventLoop::Source hostLinksWatch_;
   EventLoop::Source hostLinksSettle_;
-  std::map<uint64_t, Reply> replies_;  // API calls waiting for a job, by ticket
-  uint64_t nextTicket_ = 1;
 };
 
 }  // namespace netvrf

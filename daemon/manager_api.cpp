@@ -154,16 +154,11 @@ Manager::Found Manager::findRegistered(const std::string& which) const {
   return {keyOf(c->info.runtime, c->info.id), "", ""};
 }
 
-void Manager::submitWithReply(AttachJob job, Reply reply) {
-  job.ticket = nextTicket_++;
-  replies_[job.ticket] = std::move(reply);
-  submitAttach_(std::move(job));
-}
-
+template <typename T>
 void Manager::storeAttach(const std::string& key, StoredRequest request, bool temporary,
-                          AttachOutcome& o) {
+                          Done<T>& d) {
   auto it = containers_.find(key);
-  if (it == containers_.end() || (!o.result && !o.hostResult)) return;
+  if (it == containers_.end() || !d) return;
   Container& c = it->second;
   bool inside = request.part == StoredRequest::Part::Inside;
   if (temporary) {
@@ -178,26 +173,26 @@ void Manager::storeAttach(const std::string& key, StoredRequest request, bool te
     c.temporary.inside.reset();
   else
     c.temporary.host.reset();
+  std::string vrf = request.vrf();
   request.host.hostIfname.clear();  // derived from the container id each time
   try {
     requests_.put(std::move(request));
   } catch (const std::system_error& e) {
-    o.error = describe(c.info) + " is in VRF " + o.vrf + " now, but the request is not kept: " +
-              e.what();
-    o.result.reset();
-    o.hostResult.reset();
-    log::warning(o.error, fieldsOf(c.info, c.entry));
+    d = Done<T>::failed(describe(c.info) + " is in VRF " + vrf +
+                        " now, but the request is not kept: " + e.what());
+    log::warning(d.error, fieldsOf(c.info, c.entry));
     return;
   }
-  log::info(describe(c.info) + ": kept the request for VRF " + o.vrf + " (" +
-                requests_.path() + ")",
+  log::info(describe(c.info) + ": kept the request for VRF " + vrf + " (" + requests_.path() +
+                ")",
             fieldsOf(c.info, c.entry));
   containerChanged(c);
 }
 
-void Manager::storeDetach(const std::string& key, bool inside, bool host, AttachOutcome& o) {
+template <typename T>
+void Manager::storeDetach(const std::string& key, bool inside, bool host, Done<T>& d) {
   auto it = containers_.find(key);
-  if (it == containers_.end() || !o.error.empty()) return;
+  if (it == containers_.end() || !d) return;
   Container& c = it->second;
   LabelPlan labels;
   try {
@@ -226,9 +221,8 @@ void Manager::storeDetach(const std::string& key, bool inside, bool host, Attach
       }
     }
   } catch (const std::system_error& e) {
-    o.error = describe(c.info) + " is detached now, but that is not kept: " + e.what();
-    o.detachResult.reset();
-    log::warning(o.error, fieldsOf(c.info, c.entry));
+    d = Done<T>::failed(describe(c.info) + " is detached now, but that is not kept: " + e.what());
+    log::warning(d.error, fieldsOf(c.info, c.entry));
     return;
   }
   containerChanged(c);
@@ -257,12 +251,10 @@ std::optional<std::vector<std::string>> Manager::forgetStopped(const std::string
 }
 
 void Manager::requestAttach(const std::string& key, InsideRequest req, bool temporary,
-                            Reply reply) {
+                            Then<InsideResult> reply) {
   Container& c = containers_.at(key);
   Fd netns = openEntry(c);
-  c.attach = AttachState::Pending;
   c.insideFrom = temporary ? WantSource::Temporary : WantSource::Request;
-  c.insideAsked = req;
   log::info(describe(c.info) + ": attaching to VRF " + req.vrf + " (asked over D-Bus" +
                 (temporary ? ", temporary)" : ")"),
             fieldsOf(c.info, c.entry));
@@ -271,17 +263,15 @@ void Manager::requestAttach(const std::string& key, InsideRequest req, bool temp
   stored.name = c.info.name;
   stored.part = StoredRequest::Part::Inside;
   stored.inside = req;
-  submitWithReply(makeJob(AttachJob::Kind::Attach, key, describe(c.info), c.pin.pid,
-                          std::move(netns), std::move(req)),
-                  [this, key, stored, temporary, reply](const AttachOutcome& done) {
-                    AttachOutcome o = done;
-                    storeAttach(key, stored, temporary, o);
-                    reply(o);
-                  });
+  submitAttach(key, c, std::move(netns), std::move(req), nullptr,
+               [this, key, stored, temporary, reply](Done<InsideResult> d) {
+                 storeAttach(key, stored, temporary, d);
+                 reply(std::move(d));
+               });
 }
 
 void Manager::requestAttachHost(const std::string& key, HostSideRequest req, bool temporary,
-                                Reply reply) {
+                                Then<HostSideResult> reply) {
   Container& c = containers_.at(key);
   if (c.hostLeg && (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached) &&
       c.hostLeg->vrf != req.vrf)
@@ -290,8 +280,6 @@ void Manager::requestAttachHost(const std::string& key, HostSideRequest req, boo
   if (req.containerIfname.empty()) req.containerIfname = defaultContainerIfname(req.vrf);
   req.hostIfname = defaultHostIfname(c.info.id, req.vrf);
   Fd netns = openEntry(c);
-  c.hostAttach = AttachState::Pending;
-  c.hostLeg = req;
   c.hostFrom = temporary ? WantSource::Temporary : WantSource::Request;
   log::info(describe(c.info) + ": attaching to host VRF " + req.vrf + " through " +
                 req.hostIfname + " (asked over D-Bus" + (temporary ? ", temporary)" : ")"),
@@ -301,56 +289,81 @@ void Manager::requestAttachHost(const std::string& key, HostSideRequest req, boo
   stored.name = c.info.name;
   stored.part = StoredRequest::Part::Host;
   stored.host = req;
-  submitWithReply(makeJob(AttachJob::Kind::AttachHost, key, describe(c.info), c.pin.pid,
-                          std::move(netns), {}, std::move(req)),
-                  [this, key, stored, temporary, reply](const AttachOutcome& done) {
-                    AttachOutcome o = done;
-                    storeAttach(key, stored, temporary, o);
-                    reply(o);
-                  });
+  submitAttachHost(key, c, std::move(netns), std::move(req),
+                   [this, key, stored, temporary, reply](Done<HostSideResult> d) {
+                     storeAttach(key, stored, temporary, d);
+                     reply(std::move(d));
+                   });
 }
 
-void Manager::requestDetach(const std::string& key, const std::string& vrf, Reply reply) {
+void Manager::requestDetach(const std::string& key, const std::string& vrf,
+                            Then<std::vector<std::string>> reply) {
   Container& c = containers_.at(key);
-  bool hostLeg = c.hostLeg && (vrf.empty() || vrf == c.hostLeg->vrf);
+  std::string leg = c.hostLeg && (vrf.empty() || vrf == c.hostLeg->vrf) ? c.hostLeg->vrf : "";
+  // The leg is said to be left only when it was up.
+  std::string shown = c.hostAttach == AttachState::Attached ? leg : "";
   // The part inside is detached when asked for every VRF, or for the one it is in or wants.
   Wanted w = wanted(c);
   bool inside = vrf.empty() || vrf == c.vrf || (w.inside.request && w.inside.request->vrf == vrf);
   bool storedLeg = vrf.empty() || (w.host.request && w.host.request->vrf == vrf);
-  auto keep = [this, key, reply](bool in, bool leg) {
-    return [this, key, reply, in, leg](const AttachOutcome& done) {
-      AttachOutcome o = done;
-      storeDetach(key, in, leg, o);
-      reply(o);
-    };
-  };
-  if (hostLeg && !vrf.empty()) {  // only the leg
-    HostSideRequest leg = *c.hostLeg;
-    c.hostLeg.reset();
-    c.hostAttach = AttachState::None;
-    submitWithReply(makeJob(AttachJob::Kind::DetachHost, key, describe(c.info), c.pin.pid, Fd(),
-                            {}, std::move(leg)),
-                    keep(false, true));
+  if (!leg.empty() && !vrf.empty()) {  // only the leg
+    detachHostLeg(c, [this, key, shown, reply](Done<bool> d) {
+      Done<std::vector<std::string>> r{std::nullopt, d.error, d.errorKind};
+      if (d) r.value = shown.empty() ? std::vector<std::string>{} : std::vector{shown};
+      storeDetach(key, false, true, r);
+      reply(std::move(r));
+    });
     containerChanged(c);
     return;
   }
-  if (hostLeg) detachHostLeg(c);  // the worker does it before the inside detach below
-  InsideRequest req;
-  req.vrf = vrf;
-  submitWithReply(makeJob(AttachJob::Kind::Detach, key, describe(c.info), c.pin.pid, openEntry(c),
-                          std::move(req)),
-                  keep(inside, hostLeg || storedLeg));
+  Fd netns = openEntry(c);
+  if (!leg.empty()) detachHostLeg(c);  // the worker does it before the inside detach below
+  std::optional<std::string> which;
+  if (!vrf.empty()) which = vrf;
+  submitDetach(key, c, std::move(netns), which,
+               [this, key, leg, shown, inside, storedLeg, reply](Done<InsideDetachResult> d) {
+                 Done<std::vector<std::string>> r{std::nullopt, d.error, d.errorKind};
+                 if (d) {
+                   r.value = d.value->vrfs;
+                   if (!shown.empty()) r.value->push_back(shown);
+                 }
+                 storeDetach(key, inside, !leg.empty() || storedLeg, r);
+                 reply(std::move(r));
+               });
 }
 
-void Manager::requestVrf(AttachJob::Kind kind, const std::string& vrf,
-                         std::optional<uint64_t> table, Reply reply) {
-  Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!host) throwErrno("open /proc/self/ns/net");
-  InsideRequest req;
-  req.vrf = vrf;
-  req.table = table;
-  submitWithReply(makeJob(kind, "", "VRF " + vrf, 0, std::move(host), std::move(req)),
-                  std::move(reply));
+void Manager::listVrfs(Then<std::vector<HostVrf>> reply) {
+  worker_->submit(job::ListVrfs{[this, reply](Done<std::vector<HostVrf>> d) {
+    if (d) hostVrfsChecked();
+    if (reply) reply(std::move(d));
+  }});
+}
+
+void Manager::createVrf(const std::string& vrf, std::optional<uint64_t> table,
+                        Then<HostVrf> reply) {
+  worker_->submit(job::CreateVrf{vrf, table, [vrf, reply](Done<HostVrf> d) {
+                                   if (!d)
+                                     log::warning("VRF " + vrf + ": cannot create it: " + d.error,
+                                                  {{"VRF", vrf}});
+                                   else
+                                     log::info("VRF " + vrf + " (table " +
+                                                   std::to_string(d.value->table) +
+                                                   ") is there, as asked over D-Bus",
+                                               {{"VRF", vrf}});
+                                   reply(std::move(d));
+                                 }});
+}
+
+void Manager::deleteVrf(const std::string& vrf, Then<Nothing> reply) {
+  worker_->submit(job::DeleteVrf{vrf, [vrf, reply](Done<Nothing> d) {
+                                   if (!d)
+                                     log::warning("VRF " + vrf + ": cannot delete it: " + d.error,
+                                                  {{"VRF", vrf}});
+                                   else
+                                     log::info("deleted VRF " + vrf + ", as asked over D-Bus",
+                                               {{"VRF", vrf}});
+                                   reply(std::move(d));
+                                 }});
 }
 
 }  // namespace netvrf

@@ -5,7 +5,6 @@
 
 #include <string>
 
-#include "attach/attach_worker.hpp"
 #include "common/log.hpp"
 #include "runtime/container_event.hpp"
 
@@ -33,19 +32,6 @@ inline std::string describe(const NetworkInfo& n) {
 inline std::string describe(const ContainerInfo& i) {
   if (i.runtime == "process") return "namespace " + i.name + " (of a process)";
   return "container " + i.name + " (" + i.runtime + " " + i.id.substr(0, 12) + ")";
-}
-
-inline AttachJob makeJob(AttachJob::Kind kind, std::string key, std::string who, pid_t pid,
-                         Fd netns, InsideRequest request, HostSideRequest host = {}) {
-  AttachJob job;
-  job.kind = kind;
-  job.key = std::move(key);
-  job.who = std::move(who);
-  job.pid = pid;
-  job.netns = std::move(netns);
-  job.request = std::move(request);
-  job.host = std::move(host);
-  return job;
 }
 
 inline log::Fields fieldsOf(const ContainerInfo& i, const std::string& entry = {}) {

@@ -70,33 +70,32 @@ void Manager::checkLinks(const std::string& key) {
   if (it == containers_.end()) return;
   Container& c = it->second;
   c.linksSettle.reset();
-  if (c.attach != AttachState::Attached || c.state != BindingState::Registered || !submitAttach_)
-    return;
+  if (c.attach != AttachState::Attached || c.state != BindingState::Registered || !worker_) return;
   Fd netns;
   try {
     netns = openEntry(c);
   } catch (const std::system_error&) {
     return;  // it is going: its exit is handled on its own
   }
-  InsideRequest what;
-  what.vrf = c.vrf;
-  what.interfaces = c.interfaces;
-  what.table = c.table;
-  submitAttach_(makeJob(AttachJob::Kind::Check, key, describe(c.info), c.pin.pid, std::move(netns),
-                        std::move(what)));
+  worker_->submit(job::Check{std::move(netns), c.vrf, c.interfaces, c.table, true,
+                             [this, key, pid = c.pin.pid, vrf = c.vrf](Done<CheckResult> d) {
+                               linksChecked(key, pid, vrf, d);
+                             }});
 }
 
-void Manager::linksChecked(const AttachOutcome& o) {
-  auto it = containers_.find(o.key);
+void Manager::linksChecked(const std::string& key, pid_t pid, const std::string& vrf,
+                           const Done<CheckResult>& d) {
+  auto it = containers_.find(key);
   if (it == containers_.end()) return;
   Container& c = it->second;
   // Asked about an instance or an attachment that is no longer the current one.
-  if (!o.check || c.pin.pid != o.pid || c.attach != AttachState::Attached || c.vrf != o.vrf) return;
+  if (!d || c.pin.pid != pid || c.attach != AttachState::Attached || c.vrf != vrf) return;
+  const CheckResult& found = *d.value;
   std::vector<std::string> gone;
   for (const auto& i : c.interfaces)
-    if (std::find(o.check->enslaved.begin(), o.check->enslaved.end(), i) == o.check->enslaved.end())
+    if (std::find(found.enslaved.begin(), found.enslaved.end(), i) == found.enslaved.end())
       gone.push_back(i);
-  if (o.check->vrf && gone.empty()) return;
+  if (found.vrf && gone.empty()) return;
   Wanted w = wanted(c);
   bool again = w.inside.request.has_value();
   std::string asked = w.inside.source == WantSource::Label     ? "as its labels ask"
@@ -105,25 +104,25 @@ void Manager::linksChecked(const AttachOutcome& o) {
   log::Fields fields = fieldsOf(c.info, c.entry);
   fields.emplace_back("VRF", c.vrf);
   std::string what =
-      !o.check->vrf ? "VRF " + c.vrf + " was deleted" : joined(gone) + " left VRF " + c.vrf;
+      !found.vrf ? "VRF " + c.vrf + " was deleted" : joined(gone) + " left VRF " + c.vrf;
   warn(c, what + " behind netvrfd's back" +
                    (again ? "; attaching it again, " + asked : ""),
                fields);
-  if (!o.check->vrf) {
+  if (!found.vrf) {
     stopWatchingLinks(c);
     c.attach = AttachState::None;
     c.vrf.clear();
     c.table = 0;
     c.interfaces.clear();
   } else {
-    c.interfaces = o.check->enslaved;
+    c.interfaces = found.enslaved;
   }
   containerChanged(c);
   changed();
   if (!again) return;
   stopWatchingLinks(c);  // watched again once attached again
   c.attach = AttachState::None;
-  maybeAttach(o.key, c, Part::Inside);
+  maybeAttach(key, c, Part::Inside);
 }
 
 void Manager::watchHostLinks() {
@@ -139,7 +138,7 @@ void Manager::watchHostLinks() {
 }
 
 void Manager::refreshHostVrfs() {
-  requestVrf(AttachJob::Kind::ListVrfs, "", std::nullopt, [](const AttachOutcome&) {});
+  if (worker_) listVrfs(nullptr);
 }
 
 void Manager::hostLinksChanged() {
@@ -151,7 +150,7 @@ void Manager::hostLinksChanged() {
     hostLinks_.reset();
     return;
   }
-  if (!submitAttach_) return;
+  if (!worker_) return;
   hostLinksSettle_ = loop_.addTimer(kSettle, [this] {
     hostLinksSettle_.reset();
     refreshHostVrfs();
@@ -161,14 +160,10 @@ void Manager::hostLinksChanged() {
 // A host VRF that is gone, whoever deleted it, leaves its catch-all routes, which would keep its
 // table from the VRF of that name made again. Queued before anything that would make it again.
 void Manager::clearHostVrf(const HostVrf& gone) {
-  if (!submitAttach_) return;
+  if (!worker_) return;
   Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
   if (!host) return;
-  InsideRequest what;
-  what.vrf = gone.name;
-  what.table = gone.table;
-  submitAttach_(
-      makeJob(AttachJob::Kind::Check, "host", "the host", 0, std::move(host), std::move(what)));
+  worker_->submit(job::Check{std::move(host), gone.name, {}, gone.table, false, nullptr});
 }
 
 // After each fresh list of the host's VRFs: the networks and legs that were attached must still

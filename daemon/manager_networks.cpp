@@ -15,7 +15,7 @@ void Manager::onNetwork(NetworkInfo info) {
   std::string key = networkKey(info.runtime, info.id);
   Network& n = networks_[key];
   n.info = std::move(info);
-  if (n.attach != AttachState::None || !submitAttach_) return;
+  if (n.attach != AttachState::None || !worker_) return;
   std::optional<InsideRequest> req;
   try {
     LabelPlan plan = planFromLabels(n.info.labels, n.info.id);
@@ -34,7 +34,7 @@ void Manager::onNetwork(NetworkInfo info) {
 }
 
 void Manager::submitNetworkAttach(const std::string& key, Network& n, InsideRequest req,
-                                  Reply reply) {
+                                  Then<InsideResult> reply) {
   // The bridge is on the host: so is the VRF. Host sockets stay as they are (strict).
   req.interfaces = {n.info.bridge};
   req.strict = true;
@@ -42,12 +42,16 @@ void Manager::submitNetworkAttach(const std::string& key, Network& n, InsideRequ
   if (!host) throwErrno("open /proc/self/ns/net");
   n.attach = AttachState::Pending;
   n.vrf = req.vrf;
-  AttachJob job =
-      makeJob(AttachJob::Kind::Attach, key, describe(n.info), 0, std::move(host), std::move(req));
-  if (reply)
-    submitWithReply(std::move(job), std::move(reply));
-  else
-    submitAttach_(std::move(job));
+  std::string vrf = req.vrf;
+  job::Attach j{std::move(host), describe(n.info), std::move(req), false, nullptr, {}};
+  j.then = [this, key, vrf, reply](Done<job::Attach::Result> d) {
+    networkAttached(key, vrf, d);
+    if (!reply) return;
+    Done<InsideResult> r{std::nullopt, d.error, d.errorKind};
+    if (d) r.value = d.value->attached;
+    reply(std::move(r));
+  };
+  worker_->submit(std::move(j));
 }
 
 std::vector<Manager::NetworkView> Manager::networks() const {
@@ -75,7 +79,7 @@ Manager::Found Manager::findNetwork(const std::string& which) const {
 }
 
 void Manager::requestNetworkAttach(const std::string& key, const std::string& vrf,
-                                   std::optional<uint64_t> table, Reply reply) {
+                                   std::optional<uint64_t> table, Then<InsideResult> reply) {
   Network& n = networks_.at(key);
   if (n.attach == AttachState::Pending)
     throw VrfError(describe(n.info) + ": an attach to VRF " + n.vrf + " is under way");
@@ -90,16 +94,18 @@ void Manager::requestNetworkAttach(const std::string& key, const std::string& vr
   submitNetworkAttach(key, n, std::move(req), std::move(reply));
 }
 
-void Manager::requestNetworkDetach(const std::string& key, Reply reply) {
+void Manager::requestNetworkDetach(const std::string& key, Then<std::string> reply) {
   Network& n = networks_.at(key);
   if (n.attach == AttachState::Pending)
     throw VrfError(describe(n.info) + ": an attach to VRF " + n.vrf + " is under way");
   n.heldOff = true;  // until netvrfd restarts or it is attached by hand again
-  InsideRequest req;
-  req.vrf = n.attach == AttachState::Attached ? n.vrf : "";
-  req.interfaces = {n.info.bridge};
-  submitWithReply(makeJob(AttachJob::Kind::Release, key, describe(n.info), 0, Fd(), std::move(req)),
-                  std::move(reply));
+  std::string vrf = n.attach == AttachState::Attached ? n.vrf : "";
+  worker_->submit(job::Release{vrf, n.info.bridge, [this, key, vrf, reply](Done<bool> d) {
+                                 networkReleased(key, vrf, d);
+                                 Done<std::string> r{std::nullopt, d.error, d.errorKind};
+                                 if (d) r.value = *d.value ? vrf : "";
+                                 reply(std::move(r));
+                               }});
 }
 
 void Manager::onNetworkGone(const std::string& key) {
@@ -111,13 +117,18 @@ void Manager::onNetworkGone(const std::string& key) {
   // put into or asked for, whatever the last attempt's state: `docker network rm` deletes the
   // bridge before its event arrives, the link monitor sees it leave the VRF, and the attach
   // made again fails (no such interface) just before the network is reported gone.
-  if (n.vrf.empty()) return;
-  Fd host(open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC));
-  if (!host) throwErrno("open /proc/self/ns/net");
-  InsideRequest req;
-  req.vrf = n.vrf;
-  submitAttach_(makeJob(AttachJob::Kind::DeleteIfUnused, key, describe(n.info), 0, std::move(host),
-                        std::move(req), {}));
+  if (n.vrf.empty() || !worker_) return;
+  worker_->submit(job::DeleteIfUnused{n.vrf, [vrf = n.vrf](Done<bool> d) {
+                                        log::Fields fields{{"VRF", vrf}};
+                                        if (!d)
+                                          log::warning("VRF " + vrf + ": cannot delete it: " +
+                                                           d.error,
+                                                       fields);
+                                        else if (*d.value)
+                                          log::info("deleted VRF " + vrf +
+                                                        ": its last network is gone",
+                                                    fields);
+                                      }});
 }
 
 void Manager::onNetworksSynced(NetworksSynced s) {
@@ -132,43 +143,40 @@ void Manager::onNetworksSynced(NetworksSynced s) {
   for (const auto& key : gone) onNetworkGone(key);
 }
 
-void Manager::networkAttached(AttachOutcome o) {
-  log::Fields fields{{"VRF", o.vrf}};
-  if (o.kind == AttachOutcome::Kind::DeleteIfUnused) {
-    if (!o.error.empty())
-      log::warning("VRF " + o.vrf + ": cannot delete it: " + o.error, fields);
-    else if (o.deleted)
-      log::info("deleted VRF " + o.vrf + ": its last network is gone", fields);
+void Manager::networkReleased(const std::string& key, const std::string& vrf,
+                              const Done<bool>& d) {
+  auto it = networks_.find(key);
+  if (it == networks_.end()) return;
+  Network& n = it->second;
+  log::Fields fields{{"VRF", vrf}, {"NETWORK", n.info.name}};
+  if (!d) {
+    log::warning(describe(n.info) + ": not detached: " + d.error, fields);
     return;
   }
-  auto it = networks_.find(o.key);
-  if (it != networks_.end() && o.kind == AttachOutcome::Kind::Release) {
-    Network& n = it->second;
-    if (!o.error.empty()) {
-      log::warning(describe(n.info) + ": not detached: " + o.error, fields);
-      return;
-    }
-    n.attach = AttachState::None;
-    n.vrf.clear();
-    if (o.deleted) log::info(describe(n.info) + ": detached from VRF " + o.vrf, fields);
-    changed();
-    return;
-  }
+  n.attach = AttachState::None;
+  n.vrf.clear();
+  if (*d.value) log::info(describe(n.info) + ": detached from VRF " + vrf, fields);
+  changed();
+}
+
+void Manager::networkAttached(const std::string& key, const std::string& vrf,
+                              const Done<job::Attach::Result>& d) {
+  auto it = networks_.find(key);
   if (it == networks_.end()) {
-    log::info("a network was removed before its attach to VRF " + o.vrf + " finished");
+    log::info("a network was removed before its attach to VRF " + vrf + " finished");
     return;
   }
   Network& n = it->second;
-  fields.emplace_back("NETWORK", n.info.name);
-  if (!o.result) {
+  log::Fields fields{{"VRF", vrf}, {"NETWORK", n.info.name}};
+  if (!d) {
     n.attach = AttachState::Failed;
-    log::warning(describe(n.info) + ": not attached: " + o.error, fields);
+    log::warning(describe(n.info) + ": not attached: " + d.error, fields);
     return;
   }
   n.attach = AttachState::Attached;
-  log::info(describe(n.info) + ": attached to VRF " + o.vrf + " (table " +
-                std::to_string(o.result->vrf.table) + "); " +
-                std::to_string(o.result->routesMoved) + " routes moved",
+  log::info(describe(n.info) + ": attached to VRF " + vrf + " (table " +
+                std::to_string(d.value->attached.vrf.table) + "); " +
+                std::to_string(d.value->attached.routesMoved) + " routes moved",
             fields);
   changed();
 }

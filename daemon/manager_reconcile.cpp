@@ -23,7 +23,7 @@ bool sameLeg(const HostSideRequest& a, const HostSideRequest& b) {
 }  // namespace
 
 void Manager::reconcileAll() {
-  if (!submitAttach_) return;
+  if (!worker_) return;
   for (auto& [key, c] : containers_) {
     if (c.state != BindingState::Registered) continue;
     Wanted w = wanted(c);
@@ -34,11 +34,8 @@ void Manager::reconcileAll() {
       log::info(describe(c.info) + ": VRF " + c.vrf +
                     " came from a policy that no longer asks for it; detaching it",
                 fields);
-      InsideRequest out;
-      out.vrf = c.vrf;
       try {
-        submitAttach_(makeJob(AttachJob::Kind::Detach, key, describe(c.info), c.pin.pid,
-                              openEntry(c), std::move(out)));
+        submitDetach(key, c, openEntry(c), c.vrf, nullptr);
         c.attach = AttachState::None;  // what is wanted now is queued after the detach
       } catch (const std::system_error& e) {
         warn(c, std::string("not detached: ") + e.what(), fields);

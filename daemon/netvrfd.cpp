@@ -9,6 +9,7 @@
 #include <optional>
 #include <vector>
 
+#include "attach/attach_worker.hpp"
 #include "common/log.hpp"
 #include "config.hpp"
 #include "dbus/authorization.hpp"
@@ -131,15 +132,17 @@ int run(const Options& opts) {
     }
   });
   // Attaching waits on the kernel (addresses settle in up to seconds): never on the loop.
-  Mailbox<AttachOutcome> attached(loop, [&](AttachOutcome o) {
+  Mailbox<std::function<void()>> attached(loop, [&](std::function<void()> finish) {
     try {
-      manager.handleAttached(std::move(o));
+      finish();
     } catch (const std::exception& ex) {
       log::error(std::string("unexpected failure: ") + ex.what());
     }
   });
-  AttachWorker attachWorker(config.vrf, [&](AttachOutcome o) { attached.post(std::move(o)); });
-  manager.setAttacher([&](AttachJob job) { attachWorker.submit(std::move(job)); });
+  AttachWorker attachWorker(
+      config.vrf, [&](std::function<void()> finish) { attached.post(std::move(finish)); },
+      [&](const std::vector<HostVrf>& vrfs) { manager.hostVrfsSeen(vrfs); });
+  manager.setWorker(&attachWorker);
   manager.watchHostLinks();
 
   // The API. Without a system bus netvrfd still does its job, and connects once there is one.

@@ -8,10 +8,21 @@
 
 namespace netvrf {
 
-AttachWorker::AttachWorker(const VrfConfig& config, std::function<void(AttachOutcome)> done)
+namespace {
+template <typename T>
+struct ValueOf;  // Then<T> -> T
+template <typename T>
+struct ValueOf<Then<T>> {
+  using type = T;
+};
+}  // namespace
+
+AttachWorker::AttachWorker(const VrfConfig& config, Post post,
+                           std::function<void(const std::vector<HostVrf>&)> hostVrfs)
     : tables_(config.tableFile, config.rtTablesFile),
       range_{config.tableFirst, config.tableLast},
-      done_(std::move(done)),
+      post_(std::move(post)),
+      hostVrfs_(std::move(hostVrfs)),
       thread_([this] { loop(); }) {}
 
 AttachWorker::~AttachWorker() {
@@ -19,20 +30,40 @@ AttachWorker::~AttachWorker() {
   thread_.join();
 }
 
-void AttachWorker::submit(AttachJob job) {
+void AttachWorker::submit(Job job) {
   jobs_.push(std::move(job));
 }
 
 void AttachWorker::loop() {
-  while (auto job = jobs_.pop()) {
-    AttachOutcome out = runJob(*job);
+  while (auto next = jobs_.pop()) {
+    std::function<void()> finish = std::visit(
+        [this](auto& j) -> std::function<void()> {
+          using Value = typename ValueOf<decltype(j.then)>::type;
+          Done<Value> done;
+          try {
+            done.value = run(j);
+          } catch (const VrfError& e) {
+            done = Done<Value>::failed(e.what(), e.kind());
+          } catch (const std::exception& e) {
+            done = Done<Value>::failed(e.what());
+          }
+          return [then = std::move(j.then), done = std::move(done)]() mutable {
+            if (then) then(std::move(done));
+          };
+        },
+        *next);
+    next.reset();  // a namespace the job held open is let go before the loop hears of it
+    std::optional<std::vector<HostVrf>> vrfs;
     try {
       NlSocket host = connectRoute();  // this thread never leaves the host's namespace
-      out.hostVrfs = listHostVrfs(host.get());
+      vrfs = listHostVrfs(host.get());
     } catch (const std::exception& e) {
       log::debug(std::string("cannot list the host's VRFs: ") + e.what());
     }
-    done_(std::move(out));
+    post_([seen = hostVrfs_, vrfs = std::move(vrfs), finish = std::move(finish)] {
+      if (vrfs && seen) seen(*vrfs);
+      finish();
+    });
   }
 }
 
@@ -47,131 +78,127 @@ std::optional<uint64_t> AttachWorker::tableFor(nl_sock* sock, const std::string&
 // After an attach in a container: the routes that were lost with a VRF or an interface taken
 // away behind netvrf's back go back (as far as they still can: best effort, said if not), and
 // the routes now in the VRF's table are kept for the next time.
-void AttachWorker::keepRoutes(nl_sock* sock, const AttachJob& job, AttachOutcome& out) {
-  uint32_t table = out.result->vrf.table;
-  if (job.restore && !job.restore->empty()) {
+void AttachWorker::keepRoutes(nl_sock* sock, const job::Attach& j, job::Attach::Result& out) {
+  uint32_t table = out.attached.vrf.table;
+  const std::string& vrf = j.request.vrf;
+  if (j.restore && !j.restore->empty()) {
     try {
-      job.restore->addTo(sock, table, std::chrono::steady_clock::now() + kSettleTimeout);
-      out.result->routesMoved += job.restore->size();
+      j.restore->addTo(sock, table, std::chrono::steady_clock::now() + kSettleTimeout);
+      out.attached.routesMoved += j.restore->size();
     } catch (const std::exception& e) {
-      log::warning(job.who + ": not every route of VRF " + out.vrf + " is back: " + e.what(),
-                   {{"VRF", out.vrf}});
+      log::warning(j.who + ": not every route of VRF " + vrf + " is back: " + e.what(),
+                   {{"VRF", vrf}});
     }
   }
   try {
     std::map<int, std::string> names;
-    for (const auto& i : out.result->interfaces)
+    for (const auto& i : out.attached.interfaces)
       if (auto link = findLink(sock, i)) names[link->ifindex] = i;
-    out.vrfRoutes = std::make_shared<const RouteSnapshot>(RouteSnapshot::take(sock, table, names));
+    out.routes = std::make_shared<const RouteSnapshot>(RouteSnapshot::take(sock, table, names));
   } catch (const std::exception& e) {
-    log::debug(job.who + ": cannot keep the routes of VRF " + out.vrf + ": " + e.what());
+    log::debug(j.who + ": cannot keep the routes of VRF " + vrf + ": " + e.what());
   }
 }
 
-AttachOutcome AttachWorker::runJob(AttachJob& job) {
-  AttachOutcome out;
-  out.key = job.key;
-  out.pid = job.pid;
-  out.vrf = job.request.vrf;
-  out.kind = job.kind;
-  out.ticket = job.ticket;
+job::Attach::Result AttachWorker::run(job::Attach& j) {
+  return runInNetns(j.netns.get(), [&] {
+    NlSocket sock = connectRoute();
+    InsideRequest req = j.request;
+    bool handedOut = false;
+    req.table = tableFor(sock.get(), req.vrf, req.table, handedOut);
+    job::Attach::Result out;
+    try {
+      out.attached = attachInside(sock.get(), req, [&](const std::string& step) {
+        log::debug(j.who + ": " + step, {{"VRF", req.vrf}});
+      });
+    } catch (...) {
+      // A kernel without VRF support must not leave the table files changed.
+      if (handedOut) tables_.release(req.vrf);
+      throw;
+    }
+    if (j.container) keepRoutes(sock.get(), j, out);
+    return out;
+  });
+}
+
+InsideDetachResult AttachWorker::run(job::Detach& j) {
+  return runInNetns(j.netns.get(), [&] {
+    NlSocket sock = connectRoute();
+    return detachInside(sock.get(), j.vrf,
+                        [&](const std::string& step) { log::debug(j.who + ": " + step); });
+  });
+}
+
+HostSideResult AttachWorker::run(job::AttachHost& j) {
+  NlSocket host = connectRoute();
+  HostSideRequest req = j.leg;
+  bool handedOut = false;
+  req.table = tableFor(host.get(), req.vrf, req.table, handedOut);
   try {
-    if (job.kind == AttachJob::Kind::ListVrfs) return out;
-    if (job.kind == AttachJob::Kind::Release) {
-      if (job.request.vrf.empty()) return out;  // in no VRF: nothing to do
-      NlSocket host = connectRoute();
-      out.deleted = releaseFromHostVrf(host.get(), job.request.vrf, job.request.interfaces.at(0));
-      return out;
-    }
-    if (job.kind == AttachJob::Kind::CreateVrf || job.kind == AttachJob::Kind::DeleteVrf) {
-      NlSocket host = connectRoute();
-      if (job.kind == AttachJob::Kind::DeleteVrf) {
-        deleteHostVrf(host.get(), job.request.vrf);
-        return out;
-      }
-      if (auto e = ifnameError(job.request.vrf))
-        throw VrfError("VRF name '" + job.request.vrf + "': " + *e);
-      auto existing = Vrfs(host.get()).find(job.request.vrf);
-      bool handedOut = false;
-      auto table = tableFor(host.get(), job.request.vrf, job.request.table, handedOut);
-      try {
-        out.vrfAdded =
-            addHostVrf(host.get(), job.request.vrf, table.value_or(existing ? existing->table : 0));
-      } catch (...) {
-        // A kernel without VRF support must not leave the table files changed.
-        if (handedOut) tables_.release(job.request.vrf);
-        throw;
-      }
-      return out;
-    }
-    if (job.kind == AttachJob::Kind::AttachHost || job.kind == AttachJob::Kind::DetachHost) {
-      out.vrf = job.host.vrf;
-      NlSocket host = connectRoute();  // this thread never leaves the host's namespace
-      if (job.kind == AttachJob::Kind::DetachHost) {
-        out.deleted = detachHostSide(host.get(), job.host.hostIfname, job.host.vrf);
-        return out;
-      }
-      HostSideRequest req = job.host;
-      bool handedOut = false;
-      req.table = tableFor(host.get(), req.vrf, req.table, handedOut);
-      try {
-        out.hostResult =
-            attachHostSide(host.get(), job.netns.get(), req, [&](const std::string& s) {
-              log::debug(job.who + ": " + s, {{"VRF", req.vrf}});
-            });
-      } catch (...) {
-        if (handedOut) tables_.release(req.vrf);
-        throw;
-      }
-      return out;
-    }
-    runInNetns(job.netns.get(), [&] {
-      NlSocket sock = connectRoute();
-      if (job.kind == AttachJob::Kind::Detach) {
-        std::optional<std::string> vrf;
-        if (!job.request.vrf.empty()) vrf = job.request.vrf;
-        out.detachResult = detachInside(
-            sock.get(), vrf, [&](const std::string& step) { log::debug(job.who + ": " + step); });
-        return;
-      }
-      if (job.kind == AttachJob::Kind::Check) {
-        CheckResult found;
-        auto vrf = Vrfs(sock.get()).find(job.request.vrf);
-        found.vrf = vrf.has_value();
-        for (const auto& name : job.request.interfaces)
-          if (auto link = findLink(sock.get(), name); vrf && link && link->master == vrf->ifindex)
-            found.enslaved.push_back(name);
-        // Left as it is, what the VRF leaves behind would drop the namespace's traffic (and
-        // keep its table from a new VRF).
-        if (!vrf && job.request.table)
-          clearDeletedVrf(sock.get(), uint32_t(*job.request.table), job.pid != 0);
-        out.check = std::move(found);
-        return;
-      }
-      if (job.kind == AttachJob::Kind::DeleteIfUnused) {
-        out.deleted = deleteVrfIfUnused(sock.get(), job.request.vrf);
-        return;
-      }
-      InsideRequest req = job.request;
-      bool handedOut = false;
-      req.table = tableFor(sock.get(), req.vrf, req.table, handedOut);
-      try {
-        out.result = attachInside(sock.get(), req, [&](const std::string& step) {
-          log::debug(job.who + ": " + step, {{"VRF", req.vrf}});
-        });
-      } catch (...) {
-        if (handedOut) tables_.release(req.vrf);
-        throw;
-      }
-      if (job.pid != 0) keepRoutes(sock.get(), job, out);
+    return attachHostSide(host.get(), j.netns.get(), req, [&](const std::string& s) {
+      log::debug(j.who + ": " + s, {{"VRF", req.vrf}});
     });
-  } catch (const VrfError& e) {
-    out.error = e.what();
-    out.errorKind = e.kind();
-  } catch (const std::exception& e) {
-    out.error = e.what();
+  } catch (...) {
+    if (handedOut) tables_.release(req.vrf);
+    throw;
   }
-  return out;
+}
+
+bool AttachWorker::run(job::DetachHost& j) {
+  NlSocket host = connectRoute();
+  return detachHostSide(host.get(), j.leg.hostIfname, j.leg.vrf);
+}
+
+CheckResult AttachWorker::run(job::Check& j) {
+  return runInNetns(j.netns.get(), [&] {
+    NlSocket sock = connectRoute();
+    CheckResult found;
+    auto vrf = Vrfs(sock.get()).find(j.vrf);
+    found.vrf = vrf.has_value();
+    for (const auto& name : j.interfaces)
+      if (auto link = findLink(sock.get(), name); vrf && link && link->master == vrf->ifindex)
+        found.enslaved.push_back(name);
+    // Left as it is, what the VRF leaves behind would drop the namespace's traffic (and keep
+    // its table from a new VRF).
+    if (!vrf && j.table) clearDeletedVrf(sock.get(), uint32_t(*j.table), j.container);
+    return found;
+  });
+}
+
+bool AttachWorker::run(job::DeleteIfUnused& j) {
+  NlSocket host = connectRoute();
+  return deleteVrfIfUnused(host.get(), j.vrf);
+}
+
+bool AttachWorker::run(job::Release& j) {
+  if (j.vrf.empty()) return false;  // in no VRF: nothing to do
+  NlSocket host = connectRoute();
+  return releaseFromHostVrf(host.get(), j.vrf, j.bridge);
+}
+
+std::vector<HostVrf> AttachWorker::run(job::ListVrfs&) {
+  NlSocket host = connectRoute();
+  return listHostVrfs(host.get());
+}
+
+HostVrf AttachWorker::run(job::CreateVrf& j) {
+  if (auto e = ifnameError(j.vrf)) throw VrfError("VRF name '" + j.vrf + "': " + *e);
+  NlSocket host = connectRoute();
+  auto existing = Vrfs(host.get()).find(j.vrf);
+  bool handedOut = false;
+  auto table = tableFor(host.get(), j.vrf, j.table, handedOut);
+  try {
+    return addHostVrf(host.get(), j.vrf, table.value_or(existing ? existing->table : 0));
+  } catch (...) {
+    if (handedOut) tables_.release(j.vrf);
+    throw;
+  }
+}
+
+Nothing AttachWorker::run(job::DeleteVrf& j) {
+  NlSocket host = connectRoute();
+  deleteHostVrf(host.get(), j.vrf);
+  return {};
 }
 
 }  // namespace netvrf

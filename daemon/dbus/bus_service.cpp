@@ -234,8 +234,8 @@ AttachOptions parseAttachOptions(const std::string& vrf,
 }  // namespace
 
 template <typename Reply, typename Send>
-Manager::Reply BusService::later(std::shared_ptr<Reply> reply, Send send) {
-  return [self = shared_from_this(), reply = std::move(reply), send](const AttachOutcome& o) {
+auto BusService::later(std::shared_ptr<Reply> reply, Send send) {
+  return [self = shared_from_this(), reply = std::move(reply), send](auto o) {
     if (self->lost_) return;  // whoever asked is on a bus we no longer reach
     try {
       send(*reply, o);
@@ -257,18 +257,23 @@ void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_
     AttachOptions o = parseAttachOptions(vrf, options);
     auto found = manager_.findRegistered(container);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
-    auto done = later(reply, [](auto& r, const AttachOutcome& out) {
-      if (out.result)
-        r.returnResults(out.result->interfaces, out.result->vrf.table);
-      else if (out.hostResult)
-        r.returnResults({out.hostResult->hostIfname}, out.hostResult->vrf.table);
-      else
-        r.returnError(sdbus::Error(errorNameFor(out.errorKind), out.error));
-    });
     if (o.host)
-      manager_.requestAttachHost(found.key, std::move(o.leg), o.temporary, done);
+      manager_.requestAttachHost(
+          found.key, std::move(o.leg), o.temporary,
+          later(reply, [](auto& r, const Done<HostSideResult>& d) {
+            if (d)
+              r.returnResults({d.value->hostIfname}, d.value->vrf.table);
+            else
+              r.returnError(sdbus::Error(errorNameFor(d.errorKind), d.error));
+          }));
     else
-      manager_.requestAttach(found.key, std::move(o.inside), o.temporary, done);
+      manager_.requestAttach(found.key, std::move(o.inside), o.temporary,
+                             later(reply, [](auto& r, const Done<InsideResult>& d) {
+                               if (d)
+                                 r.returnResults(d.value->interfaces, d.value->vrf.table);
+                               else
+                                 r.returnError(sdbus::Error(errorNameFor(d.errorKind), d.error));
+                             }));
   });
 }
 
@@ -289,18 +294,12 @@ void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& resul
       }
     }
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
-    std::string leg = manager_.container(found.key)->hostVrf;
-    if (!vrf.empty() && leg != vrf) leg.clear();
     manager_.requestDetach(
-        found.key, vrf, later(reply, [leg](auto& r, const AttachOutcome& o) {
-          if (o.detachResult || (o.kind == AttachOutcome::Kind::DetachHost && o.error.empty())) {
-            std::vector<std::string> vrfs;
-            if (o.detachResult) vrfs = o.detachResult->vrfs;
-            if (!leg.empty()) vrfs.push_back(leg);
-            r.returnResults(vrfs);
-          } else {
-            r.returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
-          }
+        found.key, vrf, later(reply, [](auto& r, const Done<std::vector<std::string>>& d) {
+          if (d)
+            r.returnResults(*d.value);
+          else
+            r.returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", d.error));
         }));
   });
 }
@@ -312,16 +311,15 @@ void BusService::ListVrfs(
       std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, bool>>>;
   auto reply = std::make_shared<Reply>(std::move(result));
   answer(*reply, "org.netvrf1.Error.Failed", [&] {
-    manager_.requestVrf(
-        AttachJob::Kind::ListVrfs, "", std::nullopt,
-        later(reply, [](auto& r, const AttachOutcome& o) {
-          if (!o.hostVrfs) {
+    manager_.listVrfs(
+        later(reply, [](auto& r, const Done<std::vector<HostVrf>>& d) {
+          if (!d) {
             r.returnError(sdbus::Error("org.netvrf1.Error.Failed",
-                                       "cannot list the host's VRFs: " + o.error));
+                                       "cannot list the host's VRFs: " + d.error));
             return;
           }
           std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, bool>> out;
-          for (const auto& v : *o.hostVrfs)
+          for (const auto& v : *d.value)
             out.emplace_back(v.name, v.table, v.interfaces, v.owned);
           r.returnResults(out);
         }));
@@ -371,11 +369,11 @@ void BusService::AttachNetwork(sdbus::Result<std::string, uint32_t>&& result, st
     auto found = manager_.findNetwork(network);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
     manager_.requestNetworkAttach(
-        found.key, vrf, o.inside.table, later(reply, [](auto& r, const AttachOutcome& out) {
-          if (out.result)
-            r.returnResults(out.result->interfaces.at(0), out.result->vrf.table);
+        found.key, vrf, o.inside.table, later(reply, [](auto& r, const Done<InsideResult>& d) {
+          if (d)
+            r.returnResults(d.value->interfaces.at(0), d.value->vrf.table);
           else
-            r.returnError(sdbus::Error(errorNameFor(out.errorKind), out.error));
+            r.returnError(sdbus::Error(errorNameFor(d.errorKind), d.error));
         }));
   });
 }
@@ -387,11 +385,11 @@ void BusService::DetachNetwork(sdbus::Result<std::string>&& result, std::string 
     auto found = manager_.findNetwork(network);
     if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
     manager_.requestNetworkDetach(
-        found.key, later(reply, [](auto& r, const AttachOutcome& o) {
-          if (o.error.empty())
-            r.returnResults(o.deleted ? o.vrf : "");
+        found.key, later(reply, [](auto& r, const Done<std::string>& d) {
+          if (d)
+            r.returnResults(*d.value);
           else
-            r.returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", o.error));
+            r.returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", d.error));
         }));
   });
 }
@@ -407,13 +405,12 @@ void BusService::CreateVrf(sdbus::Result<uint32_t>&& result, std::string name, u
       if (auto e = tableError(table)) throw sdbus::Error(kInvalid, *e);
       wanted = table;
     }
-    manager_.requestVrf(AttachJob::Kind::CreateVrf, name, wanted,
-                        later(reply, [](auto& r, const AttachOutcome& o) {
-                          if (o.vrfAdded)
-                            r.returnResults(o.vrfAdded->table);
-                          else
-                            r.returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
-                        }));
+    manager_.createVrf(name, wanted, later(reply, [](auto& r, const Done<HostVrf>& d) {
+                         if (d)
+                           r.returnResults(d.value->table);
+                         else
+                           r.returnError(sdbus::Error(errorNameFor(d.errorKind), d.error));
+                       }));
   });
 }
 
@@ -423,13 +420,12 @@ void BusService::DeleteVrf(sdbus::Result<>&& result, std::string name) {
     requireAuthorized("DeleteVrf");
     if (auto e = ifnameError(name))
       throw sdbus::Error(kInvalid, "VRF '" + printableName(name) + "': " + *e);
-    manager_.requestVrf(AttachJob::Kind::DeleteVrf, name, std::nullopt,
-                        later(reply, [](auto& r, const AttachOutcome& o) {
-                          if (o.error.empty())
-                            r.returnResults();
-                          else
-                            r.returnError(sdbus::Error(errorNameFor(o.errorKind), o.error));
-                        }));
+    manager_.deleteVrf(name, later(reply, [](auto& r, const Done<Nothing>& d) {
+                         if (d)
+                           r.returnResults();
+                         else
+                           r.returnError(sdbus::Error(errorNameFor(d.errorKind), d.error));
+                       }));
   });
 }
 

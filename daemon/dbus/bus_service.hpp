@@ -90,7 +90,7 @@ class BusService
   // The callback that answers an asynchronous call once the manager has the outcome: `send`
   // (reply, outcome) runs unless the connection is lost meanwhile; it keeps the service alive.
   template <typename Reply, typename Send>
-  Manager::Reply later(std::shared_ptr<Reply> reply, Send send);
+  auto later(std::shared_ptr<Reply> reply, Send send);
 
   // Runs what the bus has for us, then waits for what it needs next (POLLOUT while it still
   // has queued output, e.g. a signal emitted from another handler).
