@@ -152,7 +152,7 @@ void Manager::onRunning(ContainerRunning r) {
     auto names = candidateNames(r.info);
     if (std::find(names.begin(), names.end(), c.entry) != names.end()) {
       c.info = std::move(r.info);
-      maybeAttach(key, c);  // a restarted netvrfd makes sure again
+      reconcile(key, c);  // a restarted netvrfd makes sure again
       return;
     }
     unregister(c, "the container was renamed");
@@ -162,6 +162,7 @@ void Manager::onRunning(ContainerRunning r) {
   c.info = std::move(r.info);
   c.attach = AttachState::None;  // a new instance: its namespace has never been attached
   c.temporary = {};              // asked for the last instance only
+  c.again.reset();
   c.lastError.clear();
   c.retry.reset();
   c.retryAfter = std::chrono::milliseconds(0);
@@ -169,63 +170,9 @@ void Manager::onRunning(ContainerRunning r) {
   registerContainer(c, std::move(*r.pin));
   if (c.state == BindingState::Registered) {
     watchExit(key, c);
-    maybeAttach(key, c);
+    reconcile(key, c);
   } else if (c.retryable) {
     scheduleRetry(key, c);
-  }
-}
-
-void Manager::maybeAttach(const std::string& key, Container& c, Part part) {
-  if (!worker_ || c.state != BindingState::Registered) return;
-  bool inside = part != Part::Host, host = part != Part::Inside;
-  if ((inside && c.attach != AttachState::None) || (host && c.hostAttach != AttachState::None))
-    return;
-  Wanted w = wanted(c);
-  if (inside && !w.inside.error.empty()) {
-    c.attach = AttachState::Failed;
-    warn(c, "not attached: " + w.inside.error, fieldsOf(c.info, c.entry));
-  }
-  if (host && !w.host.error.empty() && w.host.error != w.inside.error)
-    warn(c, "not attached: " + w.host.error, fieldsOf(c.info, c.entry));
-  if ((inside && !w.inside.error.empty()) || (host && !w.host.error.empty()))
-    containerChanged(c);  // its object shows the error kept
-  if (inside && w.inside.source == WantSource::Detached)
-    log::info(describe(c.info) + ": kept out of VRFs: a detach is stored for it "
-                  "(netvrfctl attach undoes it)",
-              fieldsOf(c.info, c.entry));
-  std::optional<InsideRequest> wantInside = inside ? std::move(w.inside.request) : std::nullopt;
-  std::optional<HostSideRequest> wantHost = host ? std::move(w.host.request) : std::nullopt;
-  if (!wantInside && !wantHost) return;
-  Fd netns;
-  try {
-    netns = openEntry(c);
-  } catch (const std::system_error& e) {
-    c.attach = AttachState::Failed;
-    warn(c, std::string("not attached: ") + e.what(), fieldsOf(c.info, c.entry));
-    containerChanged(c);
-    return;
-  }
-  // Each job holds the namespace open while it runs; a second one gets a copy of the fd.
-  auto forJob = [&] {
-    if (wantInside && wantHost) return Fd(fcntl(netns.get(), F_DUPFD_CLOEXEC, 0));
-    return std::move(netns);
-  };
-  auto why = [](const auto& wantedPart) {
-    return wantedPart.source == WantSource::Label ? std::string() : " (" + wantedPart.from() + ")";
-  };
-  if (wantInside) {
-    log::info(describe(c.info) + ": attaching to VRF " + wantInside->vrf + why(w.inside),
-              fieldsOf(c.info, c.entry));
-    c.insideFrom = w.inside.source;
-    // Routes set only after its VRF was taken away behind our back.
-    submitAttach(key, c, forJob(), std::move(*wantInside), c.vrfRoutes, nullptr);
-  }
-  if (wantHost) {
-    log::info(describe(c.info) + ": attaching to host VRF " + wantHost->vrf + " through " +
-                  wantHost->hostIfname + why(w.host),
-              fieldsOf(c.info, c.entry));
-    c.hostFrom = w.host.source;
-    submitAttachHost(key, c, std::move(netns), std::move(*wantHost), nullptr);
   }
 }
 
@@ -274,10 +221,12 @@ void Manager::submitAttach(const std::string& key, Container& c, Fd netns, Insid
   job::Attach j{std::move(netns), describe(c.info), std::move(req), true, std::move(restore), {}};
   j.then = [this, key, pid = c.pin.pid, vrf, reply](Done<job::Attach::Result> d) {
     insideAttached(key, pid, vrf, d);
-    if (!reply) return;
-    Done<InsideResult> r{std::nullopt, d.error, d.errorKind};
-    if (d) r.value = d.value->attached;
-    reply(std::move(r));
+    if (reply) {
+      Done<InsideResult> r{std::nullopt, d.error, d.errorKind};
+      if (d) r.value = d.value->attached;
+      reply(std::move(r));
+    }
+    jobDone(key, pid);
   };
   worker_->submit(std::move(j));
 }
@@ -291,6 +240,7 @@ void Manager::submitAttachHost(const std::string& key, Container& c, Fd netns,
                                   [this, key, pid = c.pin.pid, vrf, reply](Done<HostSideResult> d) {
                                     hostAttached(key, pid, vrf, d);
                                     if (reply) reply(std::move(d));
+                                    jobDone(key, pid);
                                   }});
 }
 
@@ -301,7 +251,18 @@ void Manager::submitDetach(const std::string& key, Container& c, Fd netns,
                               [this, key, pid = c.pin.pid, which, reply](Done<InsideDetachResult> d) {
                                 detached(key, pid, which, d);
                                 if (reply) reply(std::move(d));
+                                jobDone(key, pid);
                               }});
+}
+
+// After a job's outcome changed the state and its caller was answered: what changed while it
+// was under way is reconciled now.
+void Manager::jobDone(const std::string& key, pid_t pid) {
+  auto it = containers_.find(key);
+  if (it == containers_.end() || it->second.pin.pid != pid ||
+      it->second.state != BindingState::Registered)
+    return;
+  reconcileLater(key, it->second);
 }
 
 namespace {

@@ -17,6 +17,7 @@
 #include "netns/netns_dir.hpp"
 #include "netns/ownership.hpp"
 #include "runtime/container_event.hpp"
+#include "targets/reconcile.hpp"
 #include "targets/requests.hpp"
 #include "targets/wanted.hpp"
 
@@ -31,16 +32,7 @@ enum class BindingState {
   Failed,       // pinning or mounting failed (logged with the cause)
 };
 
-// Whether a labelled container is attached to its VRF (netvrf.vrf label).
-enum class AttachState {
-  None,      // not labelled, or not asked yet for this instance
-  Pending,   // handed to the attach worker
-  Attached,  // in its VRF
-  Failed,    // the labels or the attach failed (logged with the cause)
-};
-
 const char* toString(BindingState s);  // "registered", "host-network", ...
-const char* toString(AttachState s);   // "none", "pending", "attached", "failed"
 
 // One container as the API shows it.
 struct ContainerView {
@@ -197,6 +189,8 @@ class Manager {
     std::vector<std::string> interfaces;         // while Attached
     AttachState hostAttach = AttachState::None;  // netvrf.host_vrf
     std::optional<HostSideRequest> hostLeg;      // while Pending or Attached
+    // Something changed while a job of it was under way: why, to reconcile once it is done.
+    std::optional<Trigger> again;
     // A registration that failed for a reason that may pass (the state directory full or
     // read-only): the pin is kept and it is tried again, later each time.
     bool retryable = false;
@@ -251,9 +245,12 @@ class Manager {
   void watchExit(const std::string& key, Container& c);
   std::vector<std::string> candidateNames(const ContainerInfo& info) const;
   void runtimeSynced(const std::string& runtime);
-  // What a container's labels ask for. Both: only while neither part was asked yet.
-  enum class Part { Both, Inside, Host };
-  void maybeAttach(const std::string& key, Container& c, Part part = Part::Both);
+  // The one reconcile step (manager_reconcile.cpp): each part of `c` (inside, host leg) is
+  // brought to what it wants now, as targets/reconcile.hpp decides. A part whose job is under
+  // way is reconciled again when that job is done (reconcileLater).
+  void reconcile(const std::string& key, Container& c, Trigger why = Trigger::Changed);
+  void reconcileLater(const std::string& key, Container& c);
+  void jobDone(const std::string& key, pid_t pid);  // reconcileLater, for the same instance
   // Link changes behind netvrfd's back (manager_links.cpp).
   void watchLinks(const std::string& key, Container& c);
   static void stopWatchingLinks(Container& c);

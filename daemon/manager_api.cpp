@@ -34,20 +34,6 @@ const char* toString(BindingState s) {
   return "failed";
 }
 
-const char* toString(AttachState s) {
-  switch (s) {
-    case AttachState::None:
-      return "none";
-    case AttachState::Pending:
-      return "pending";
-    case AttachState::Attached:
-      return "attached";
-    case AttachState::Failed:
-      break;
-  }
-  return "failed";
-}
-
 ContainerView Manager::viewOf(const Container& c) const {
   ContainerView v;
   v.runtime = c.info.runtime;

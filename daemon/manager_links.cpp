@@ -122,7 +122,7 @@ void Manager::linksChecked(const std::string& key, pid_t pid, const std::string&
   if (!again) return;
   stopWatchingLinks(c);  // watched again once attached again
   c.attach = AttachState::None;
-  maybeAttach(key, c, Part::Inside);
+  reconcile(key, c);
 }
 
 void Manager::watchHostLinks() {
@@ -204,7 +204,7 @@ void Manager::hostVrfsChecked() {
                  fieldsOf(c.info, c.entry));
     detachHostLeg(c);
     containerChanged(c);
-    maybeAttach(key, c, Part::Host);
+    reconcile(key, c);
   }
   if (any) changed();
 }

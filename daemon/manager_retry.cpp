@@ -26,7 +26,7 @@ void Manager::retryRegistration(const std::string& key) {
     c.lastFailure.clear();
     c.retryAfter = std::chrono::milliseconds(0);
     watchExit(key, c);
-    maybeAttach(key, c);
+    reconcile(key, c);
   } else if (c.retryable) {
     scheduleRetry(key, c);  // replaces this timer's own source: nothing of it is used after
   }

@@ -132,9 +132,9 @@ struct DeleteVrf {
 
 }  // namespace job
 
-using Job = std::variant<job::Attach, job::Detach, job::AttachHost, job::DetachHost, job::Check,
-                         job::DeleteIfUnused, job::Release, job::ListVrfs, job::CreateVrf,
-                         job::DeleteVrf>;
+using Job =
+    std::variant<job::Attach, job::Detach, job::AttachHost, job::DetachHost, job::Check,
+                 job::DeleteIfUnused, job::Release, job::ListVrfs, job::CreateVrf, job::DeleteVrf>;
 
 // Where jobs go. The attach worker runs them one after the other, in order, on a thread of its
 // own, and each completion runs later on the loop thread; unit tests use a fake that answers as

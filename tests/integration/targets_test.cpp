@@ -1,0 +1,296 @@
+// The manager's reconcile step driven directly, with a fake attach worker: what it asks of the
+// worker when a container starts, when a job ends, when the policies are reloaded (also while
+// a job is under way), and what it never takes back. The namespaces and their mounts are real
+// (a child process in a namespace of its own, entries in a scratch netns directory); only the
+// kernel's VRF work is answered by the test, so each case runs in milliseconds on any kernel.
+// The same paths with real VRFs: PoliciesKernel.* and RequestsKernel.* (in the VM).
+#include <sched.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <nlohmann/json.hpp>
+
+#include "attach/jobs.hpp"
+#include "harness.hpp"
+#include "manager.hpp"
+#include "netns/pin.hpp"
+
+namespace netvrf::test {
+namespace {
+
+// Keeps the jobs it is given until the test answers them, in order, as the real worker would.
+class FakeWorker : public Worker {
+ public:
+  void submit(Job job) override { jobs_.push_back(std::move(job)); }
+
+  // The jobs not answered yet, as "attach red", "detach red", "attach-host blue"...
+  std::vector<std::string> queued() const {
+    std::vector<std::string> out;
+    for (const Job& j : jobs_) out.push_back(describe(j));
+    return out;
+  }
+
+  // Answers the oldest job: it worked (as the kernel would have done it), or it failed.
+  void succeed() {
+    ASSERT_FALSE(jobs_.empty());
+    Job j = std::move(jobs_.front());
+    jobs_.pop_front();
+    std::visit([](auto& job) { answer(job); }, j);
+  }
+  void fail(const std::string& why) {
+    ASSERT_FALSE(jobs_.empty());
+    Job j = std::move(jobs_.front());
+    jobs_.pop_front();
+    std::visit([&](auto& job) { failThen(job.then, why); }, j);
+  }
+
+ private:
+  static std::string describe(const Job& j) {
+    return std::visit(
+        [](const auto& job) -> std::string {
+          using T = std::decay_t<decltype(job)>;
+          if constexpr (std::is_same_v<T, job::Attach>) return "attach " + job.request.vrf;
+          if constexpr (std::is_same_v<T, job::Detach>) return "detach " + job.vrf.value_or("*");
+          if constexpr (std::is_same_v<T, job::AttachHost>) return "attach-host " + job.leg.vrf;
+          if constexpr (std::is_same_v<T, job::DetachHost>) return "detach-host " + job.leg.vrf;
+          if constexpr (std::is_same_v<T, job::Check>) return "check " + job.vrf;
+          return "other";
+        },
+        j);
+  }
+  template <typename V>
+  static void failThen(Then<V>& then, const std::string& why) {
+    if (then) then(Done<V>::failed(why));
+  }
+  static void answer(job::Attach& j) {
+    job::Attach::Result r;
+    r.attached.vrf.name = j.request.vrf;
+    r.attached.vrf.table = uint32_t(j.request.table.value_or(1001));
+    r.attached.interfaces = {"eth0"};
+    if (j.then) j.then(Done<job::Attach::Result>{r, {}, {}});
+  }
+  static void answer(job::Detach& j) {
+    InsideDetachResult r;
+    r.vrfs = {j.vrf.value_or("red")};
+    if (j.then) j.then(Done<InsideDetachResult>{r, {}, {}});
+  }
+  static void answer(job::AttachHost& j) {
+    HostSideResult r;
+    r.vrf.name = j.leg.vrf;
+    r.vrf.table = 1002;
+    r.hostIfname = j.leg.hostIfname;
+    if (j.then) j.then(Done<HostSideResult>{r, {}, {}});
+  }
+  static void answer(job::DetachHost& j) {
+    if (j.then) j.then(Done<bool>{true, {}, {}});
+  }
+  template <typename T>
+  static void answer(T& j) {
+    failThen(j.then, "not answered by this fake");
+  }
+
+  std::deque<Job> jobs_;
+};
+
+// A process in a network namespace of its own, standing for a container's first process.
+class Sandbox {
+ public:
+  Sandbox() {
+    int ready[2];
+    if (pipe(ready) != 0) throw std::runtime_error("pipe");
+    pid_ = fork();
+    if (pid_ == 0) {
+      close(ready[0]);
+      if (unshare(CLONE_NEWNET) != 0) _exit(1);
+      (void)!write(ready[1], "x", 1);
+      pause();
+      _exit(0);
+    }
+    close(ready[1]);
+    char c;
+    bool ok = read(ready[0], &c, 1) == 1;
+    close(ready[0]);
+    if (!ok) throw std::runtime_error("the sandbox process did not get a namespace");
+  }
+  ~Sandbox() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  pid_t pid() const { return pid_; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+Policy policy(const std::string& json) {
+  return parsePolicy(nlohmann::json::parse(json));
+}
+
+class Targets : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    NETVRF_REQUIRE(missingRoot());
+    config_.netnsDir = dir_.path() + "/netns";
+    config_.stateDir = dir_.path() + "/state";
+    netnsDir_.emplace(config_.netnsDir);
+    netnsDir_->prepare();
+    store_.emplace(config_.stateDir);
+    store_->prepare();
+    requests_.emplace(dir_.path() + "/requests.json");
+  }
+  void TearDown() override {
+    if (manager_) manager_->removeAll();
+    manager_.reset();
+    umount2(config_.netnsDir.c_str(), MNT_DETACH);
+  }
+
+  Manager& manager() {
+    if (!manager_) {
+      manager_.emplace(loop_, *netnsDir_, *store_, *requests_, config_);
+      manager_->setWorker(&worker_);
+    }
+    return *manager_;
+  }
+
+  // Container `name` starts (its runtime says so), in `box`'s namespace.
+  void starts(const std::string& name, const Sandbox& box,
+              std::map<std::string, std::string> labels = {}) {
+    ContainerRunning r;
+    r.info.runtime = "docker";
+    r.info.id = idOf(name);
+    r.info.name = name;
+    r.info.labels = std::move(labels);
+    r.info.image = "netvrf-test/busybox:v2";
+    r.pin = pinNetns(box.pid(), std::nullopt);
+    manager().handle(std::move(r));
+  }
+  static std::string idOf(const std::string& name) {
+    std::string id = name;
+    id.resize(64, '0');
+    return id;
+  }
+  ContainerView view(const std::string& name) {
+    auto v = manager().container("docker/" + idOf(name));
+    EXPECT_TRUE(v) << name << " is not followed";
+    return v.value_or(ContainerView{});
+  }
+
+  TempDir dir_;
+  Config config_;
+  EventLoop loop_;
+  std::optional<NetnsDir> netnsDir_;
+  std::optional<OwnershipStore> store_;
+  std::optional<RequestStore> requests_;
+  FakeWorker worker_;
+  std::optional<Manager> manager_;
+};
+
+using Queued = std::vector<std::string>;
+
+TEST_F(Targets, APolicyAttachesAContainerWhenItStarts) {
+  config_.policies = {policy(R"({"match": {"name": "web*"}, "vrf": "red"})")};
+  Sandbox web1, db1;
+  starts("web1", web1);
+  starts("db1", db1);
+  EXPECT_EQ(worker_.queued(), Queued{"attach red"});
+  ContainerView v = view("web1");
+  EXPECT_EQ(v.state, "registered");
+  EXPECT_EQ(v.attach, "pending");
+  EXPECT_EQ(v.wantedVrf, "red");
+  EXPECT_EQ(v.wantedFrom, "policy 0");
+  worker_.succeed();
+  EXPECT_EQ(view("web1").attach, "attached");
+  EXPECT_EQ(view("web1").vrf, "red");
+  EXPECT_EQ(view("db1").attach, "none");
+  EXPECT_EQ(worker_.queued(), Queued{});
+}
+
+// Was lost before the reconcile step: a reload while the old policy's attach was under way left
+// the container as the old policy said until the next reload.
+TEST_F(Targets, AReloadWhileAnAttachIsUnderWayIsAppliedWhenItEnds) {
+  config_.policies = {policy(R"({"match": {"name": "web*"}, "vrf": "red"})")};
+  Sandbox web1;
+  starts("web1", web1);
+  ASSERT_EQ(worker_.queued(), Queued{"attach red"});
+  config_.policies = {policy(R"({"match": {"name": "web*"}, "vrf": "green"})")};
+  manager().reconcileAll();
+  EXPECT_EQ(worker_.queued(), Queued{"attach red"}) << "nothing more while the attach runs";
+  worker_.succeed();
+  EXPECT_EQ(worker_.queued(), (Queued{"detach red", "attach green"}));
+  worker_.succeed();
+  worker_.succeed();
+  EXPECT_EQ(view("web1").vrf, "green");
+  EXPECT_EQ(view("web1").attach, "attached");
+  EXPECT_EQ(worker_.queued(), Queued{});
+}
+
+TEST_F(Targets, AReloadTakesBackOnlyWhatAPolicyAttached) {
+  config_.policies = {policy(R"({"match": {"name": "*"}, "vrf": "blue"})")};
+  Sandbox labelled, matched;
+  starts("labelled", labelled, {{"netvrf.vrf", "red"}});
+  starts("matched", matched);
+  EXPECT_EQ(worker_.queued(), (Queued{"attach red", "attach blue"}));
+  worker_.succeed();
+  worker_.succeed();
+  config_.policies.clear();
+  manager().reconcileAll();
+  EXPECT_EQ(worker_.queued(), Queued{"detach blue"});
+  worker_.succeed();
+  EXPECT_EQ(view("matched").attach, "none");
+  EXPECT_EQ(view("matched").vrf, "");
+  EXPECT_EQ(view("labelled").vrf, "red");
+}
+
+TEST_F(Targets, AFailedPolicyAttachIsTriedAgainAtReloadAndALabelsIsNot) {
+  config_.policies = {policy(R"({"match": {"name": "p*"}, "vrf": "blue"})")};
+  Sandbox p1, l1;
+  starts("p1", p1);
+  starts("l1", l1, {{"netvrf.vrf", "red"}});
+  ASSERT_EQ(worker_.queued(), (Queued{"attach blue", "attach red"}));
+  worker_.fail("no VRF support in this kernel");
+  worker_.fail("no VRF support in this kernel");
+  EXPECT_EQ(view("p1").attach, "failed");
+  EXPECT_NE(view("p1").lastError.find("no VRF support in this kernel"), std::string::npos);
+  // The runtime lists them again (a reconnect): nothing failed is tried again for that.
+  starts("p1", p1);
+  starts("l1", l1, {{"netvrf.vrf", "red"}});
+  EXPECT_EQ(worker_.queued(), Queued{});
+  manager().reconcileAll();
+  EXPECT_EQ(worker_.queued(), Queued{"attach blue"});
+}
+
+TEST_F(Targets, AStoredRequestIsAppliedWhenAContainerOfThatNameStarts) {
+  StoredRequest r;
+  r.runtime = "docker";
+  r.name = "web1";
+  r.part = StoredRequest::Part::Inside;
+  r.inside.vrf = "red";
+  requests_->put(r);
+  config_.policies = {policy(R"({"match": {"name": "web*"}, "vrf": "blue"})")};
+  Sandbox web1;
+  starts("web1", web1, {{"netvrf.vrf", "green"}});
+  EXPECT_EQ(worker_.queued(), Queued{"attach red"}) << "a request before a label and a policy";
+  EXPECT_EQ(view("web1").wantedFrom, "request");
+  worker_.succeed();
+  manager().reconcileAll();
+  EXPECT_EQ(worker_.queued(), Queued{}) << "a reload never takes back what a person asked for";
+}
+
+TEST_F(Targets, BadLabelsAreRefusedOnceWithTheirError) {
+  Sandbox web1;
+  starts("web1", web1, {{"netvrf.vrf", "red"}, {"netvrf.table", "lots"}});
+  EXPECT_EQ(worker_.queued(), Queued{});
+  ContainerView v = view("web1");
+  EXPECT_EQ(v.attach, "failed");
+  EXPECT_NE(v.lastError.find("netvrf.table"), std::string::npos) << v.lastError;
+  manager().reconcileAll();
+  EXPECT_EQ(worker_.queued(), Queued{});
+}
+
+}  // namespace
+}  // namespace netvrf::test
