@@ -9,12 +9,9 @@
 #include "attach/labels.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
-#include "manager_detail.hpp"
 #include "netns/name.hpp"
 
 namespace netvrf {
-
-using namespace manager_detail;
 
 Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store,
                  RequestStore& requests, const Config& config)

@@ -102,11 +102,29 @@ class Manager {
   std::vector<ContainerView> containers() const;
   std::optional<ContainerView> container(const std::string& key) const;
 
+  // Why the manager turned down what the API asked of it; dbus/error_names.hpp names each for
+  // the bus.
+  enum class Refusal {
+    None,
+    NoSuchContainer,
+    AmbiguousContainer,  // the id prefix names several
+    NotRegistered,       // it runs, but has no namespace entry
+    NoSuchNetwork,
+    AmbiguousNetwork,
+    InvalidName,
+    InvalidArgument,
+    NameTaken,
+    NoSuchProcess,
+    NoSuchNamespace,
+    NotOwned,      // an entry netvrfd did not make, or one a container owns
+    LimitReached,  // out of file descriptors
+    Failed,
+  };
   // For the API. A registered container by name or id prefix, as the docker CLI takes them;
-  // otherwise the D-Bus error name and message saying why not.
+  // otherwise why not, and a one-line message.
   struct Found {
     std::string key;
-    std::string errorName;
+    Refusal why = Refusal::None;
     std::string error;
   };
   Found findRegistered(const std::string& which) const;
@@ -217,6 +235,14 @@ class Manager {
     std::string vrf;          // asked for (Pending) or in (Attached)
     bool heldOff = false;     // detached by hand: its label is not applied again
   };
+
+  // The keys of containers_ ("docker/3f2a...") and networks_ ("net:docker/5c1e...").
+  static std::string keyOf(const std::string& runtime, const std::string& id) {
+    return runtime + "/" + id;
+  }
+  static std::string networkKey(const std::string& runtime, const std::string& id) {
+    return "net:" + runtime + "/" + id;
+  }
 
   void onNetwork(NetworkInfo info);
   void onNetworkGone(const std::string& key);

@@ -11,12 +11,9 @@
 #include "attach/labels.hpp"
 #include "common/error.hpp"
 #include "manager.hpp"
-#include "manager_detail.hpp"
 #include "netns/name.hpp"
 
 namespace netvrf {
-
-using namespace manager_detail;
 
 const char* toString(BindingState s) {
   switch (s) {
@@ -129,15 +126,15 @@ Manager::Found Manager::findRegistered(const std::string& which) const {
   }
   const Container* c = byName ? byName : byId.size() == 1 ? byId.front() : nullptr;
   if (!c && byId.size() > 1)
-    return {"", "org.netvrf1.Error.AmbiguousContainer",
+    return {"", Refusal::AmbiguousContainer,
             "'" + printableName(which) + "' matches " + std::to_string(byId.size()) +
                 " containers; give more of the id"};
   if (!c)
-    return {"", "org.netvrf1.Error.NoSuchContainer", "no container " + printableName(which)};
+    return {"", Refusal::NoSuchContainer, "no container " + printableName(which)};
   if (c->state != BindingState::Registered)
-    return {"", "org.netvrf1.Error.NotRegistered",
+    return {"", Refusal::NotRegistered,
             describe(c->info) + " has no namespace entry (" + toString(c->state) + ")"};
-  return {keyOf(c->info.runtime, c->info.id), "", ""};
+  return {keyOf(c->info.runtime, c->info.id), Refusal::None, ""};
 }
 
 template <typename T>

@@ -10,12 +10,10 @@
 #include "attach/labels.hpp"
 #include "common/error.hpp"
 #include "manager.hpp"
-#include "manager_detail.hpp"
 #include "netlink/in_netns.hpp"
 
 namespace netvrf {
 
-using namespace manager_detail;
 using namespace std::chrono_literals;
 
 namespace {

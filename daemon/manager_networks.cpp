@@ -4,12 +4,9 @@
 
 #include "common/error.hpp"
 #include "manager.hpp"
-#include "manager_detail.hpp"
 #include "netns/name.hpp"
 
 namespace netvrf {
-
-using namespace manager_detail;
 
 void Manager::onNetwork(NetworkInfo info) {
   std::string key = networkKey(info.runtime, info.id);
@@ -69,13 +66,13 @@ Manager::Found Manager::findNetwork(const std::string& which) const {
     if (n.info.name == which) byName = key;
     if (!which.empty() && n.info.id.rfind(which, 0) == 0) byId.push_back(key);
   }
-  if (!byName.empty()) return {byName, "", ""};
-  if (byId.size() == 1) return {byId.front(), "", ""};
+  if (!byName.empty()) return {byName, Refusal::None, ""};
+  if (byId.size() == 1) return {byId.front(), Refusal::None, ""};
   if (byId.size() > 1)
-    return {"", "org.netvrf1.Error.AmbiguousNetwork",
+    return {"", Refusal::AmbiguousNetwork,
             "'" + printableName(which) + "' matches " + std::to_string(byId.size()) +
                 " networks; give more of the id"};
-  return {"", "org.netvrf1.Error.NoSuchNetwork", "no bridge network " + printableName(which)};
+  return {"", Refusal::NoSuchNetwork, "no bridge network " + printableName(which)};
 }
 
 void Manager::requestNetworkAttach(const std::string& key, const std::string& vrf,

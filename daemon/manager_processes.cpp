@@ -2,32 +2,29 @@
 // `ip netns attach NAME PID` does, but removed when the process exits), and the netns listing.
 #include "common/error.hpp"
 #include "manager.hpp"
-#include "manager_detail.hpp"
 #include "netns/name.hpp"
 
 namespace netvrf {
-
-using namespace manager_detail;
 
 namespace {
 constexpr const char* kProcessRuntime = "process";
 
 // Out of file descriptors (one pidfd per namespace) is its own condition, not a generic failure.
-const char* errorNameFor(const std::system_error& e) {
-  return isErrno(e, EMFILE) || isErrno(e, ENFILE) ? "org.netvrf1.Error.LimitReached"
-                                                  : "org.netvrf1.Error.Failed";
+Manager::Refusal refusalFor(const std::system_error& e) {
+  return isErrno(e, EMFILE) || isErrno(e, ENFILE) ? Manager::Refusal::LimitReached
+                                                  : Manager::Refusal::Failed;
 }
 }  // namespace
 
 Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
   if (auto e = netnsNameError(name))
-    return {"", "org.netvrf1.Error.InvalidName",
+    return {"", Refusal::InvalidName,
             "namespace name '" + printableName(name) + "': " + *e};
   if (pid <= 0)
-    return {"", "org.netvrf1.Error.InvalidArgument", "PID " + std::to_string(pid) + " is not valid"};
+    return {"", Refusal::InvalidArgument, "PID " + std::to_string(pid) + " is not valid"};
   std::string key = keyOf(kProcessRuntime, name);
   if (auto it = entries_.find(name); it != entries_.end())
-    return {"", "org.netvrf1.Error.NameTaken",
+    return {"", Refusal::NameTaken,
             "namespace " + name + " is already registered, for " +
                 describe(containers_.at(it->second).info)};
   PinnedNetns pin;
@@ -35,31 +32,31 @@ Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
     pin = pinNetns(pid, std::nullopt);
   } catch (const std::system_error& e) {
     if (isErrno(e, ESRCH))
-      return {"", "org.netvrf1.Error.NoSuchProcess", "no process " + std::to_string(pid)};
+      return {"", Refusal::NoSuchProcess, "no process " + std::to_string(pid)};
     // pidfd_open() refuses a thread that does not lead its process: ENOENT, EINVAL before 6.9.
     if (isErrno(e, ENOENT) || isErrno(e, EINVAL))
-      return {"", "org.netvrf1.Error.InvalidArgument",
+      return {"", Refusal::InvalidArgument,
               "PID " + std::to_string(pid) + " is a thread, not a process"};
     // A process netvrfd may not look into (another user namespace's, or a hardened one).
     if (isErrno(e, EACCES) || isErrno(e, EPERM))
-      return {"", "org.netvrf1.Error.InvalidArgument",
+      return {"", Refusal::InvalidArgument,
               std::string("cannot open the namespace of ") + e.what()};
-    return {"", errorNameFor(e), std::string("cannot open the namespace of ") + e.what()};
+    return {"", refusalFor(e), std::string("cannot open the namespace of ") + e.what()};
   }
   if (pin.ns == hostNs_)
-    return {"", "org.netvrf1.Error.InvalidArgument",
+    return {"", Refusal::InvalidArgument,
             "process " + std::to_string(pid) + " is in the host's namespace: nothing to register"};
   Container c;
   c.info = ContainerInfo{kProcessRuntime, name, name, {}, false, {}, {}};
   try {
     if (!claim(c, name, pin))
-      return {"", "org.netvrf1.Error.NameTaken",
+      return {"", Refusal::NameTaken,
               netnsDir_.pathOf(name) + " exists and netvrfd did not create it"};
   } catch (const std::system_error& e) {
     if (isErrno(e, ESRCH))
-      return {"", "org.netvrf1.Error.NoSuchProcess",
+      return {"", Refusal::NoSuchProcess,
               "process " + std::to_string(pid) + " exited"};
-    return {"", errorNameFor(e), "cannot register " + netnsDir_.pathOf(name) + ": " + e.what()};
+    return {"", refusalFor(e), "cannot register " + netnsDir_.pathOf(name) + ": " + e.what()};
   }
   Container& stored = containers_[key] = std::move(c);
   watchExit(key, stored);
@@ -67,29 +64,29 @@ Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
            "registered as " + netnsDir_.pathOf(name) + " for PID " + std::to_string(pid) +
                " (asked over D-Bus)");
   changed();
-  return {key, "", ""};
+  return {key, Refusal::None, ""};
 }
 
 Manager::Found Manager::unregisterProcess(const std::string& name) {
   if (auto e = netnsNameError(name))
-    return {"", "org.netvrf1.Error.InvalidName",
+    return {"", Refusal::InvalidName,
             "namespace name '" + printableName(name) + "': " + *e};
   auto entry = entries_.find(name);
   if (entry == entries_.end()) {
     if (netnsDir_.probe(name).exists)
-      return {"", "org.netvrf1.Error.NotOwned",
+      return {"", Refusal::NotOwned,
               netnsDir_.pathOf(name) + " was not created by netvrfd; left alone"};
-    return {"", "org.netvrf1.Error.NoSuchNamespace", "no namespace " + name};
+    return {"", Refusal::NoSuchNamespace, "no namespace " + name};
   }
   std::string key = entry->second;
   Container& c = containers_.at(key);
   if (c.info.runtime != kProcessRuntime)
-    return {"", "org.netvrf1.Error.NotOwned",
+    return {"", Refusal::NotOwned,
             "namespace " + name + " belongs to " + describe(c.info) +
                 "; it goes when the container stops"};
   unregister(c, "asked over D-Bus");
   forget(containers_.find(key));
-  return {key, "", ""};
+  return {key, Refusal::None, ""};
 }
 
 std::vector<Manager::NamespaceView> Manager::namespaces() const {

@@ -5,11 +5,8 @@
 #include <fcntl.h>
 
 #include "manager.hpp"
-#include "manager_detail.hpp"
 
 namespace netvrf {
-
-using namespace manager_detail;
 
 void Manager::reconcileAll() {
   if (!worker_) return;

@@ -3,6 +3,7 @@
 #include "attach/host_side.hpp"
 #include "common/log.hpp"
 #include "dbus/authorization.hpp"
+#include "dbus/error_names.hpp"
 #include "netns/name.hpp"
 
 #include <poll.h>
@@ -14,25 +15,6 @@
 namespace netvrf {
 namespace {
 
-constexpr const char* kInvalid = "org.netvrf1.Error.InvalidArgument";
-
-const char* errorNameFor(VrfError::Kind kind) {
-  switch (kind) {
-    case VrfError::Kind::Invalid:
-      return kInvalid;
-    case VrfError::Kind::NotSupported:
-      return "org.netvrf1.Error.NotSupported";
-    case VrfError::Kind::TableInUse:
-      return "org.netvrf1.Error.TableInUse";
-    case VrfError::Kind::NotFound:
-      return "org.netvrf1.Error.NoSuchVrf";
-    case VrfError::Kind::InUse:
-      return "org.netvrf1.Error.VrfInUse";
-    case VrfError::Kind::Failed:
-      break;
-  }
-  return "org.netvrf1.Error.AttachFailed";
-}
 
 // Runs a method's body; what it throws becomes the reply's error: an sdbus::Error as it is, a
 // VrfError by its kind, anything else under `fallback`.
@@ -182,20 +164,20 @@ AttachOptions parseAttachOptions(const std::string& vrf,
   AttachOptions o;
   o.inside.vrf = o.leg.vrf = vrf;
   if (auto e = ifnameError(vrf))
-    throw sdbus::Error(kInvalid, "VRF '" + printableName(vrf) + "': " + *e);
+    throw sdbus::Error(kInvalidArgument, "VRF '" + printableName(vrf) + "': " + *e);
   std::set<std::string> given;
   for (const auto& [key, value] : options) {
     given.insert(key);
     try {
       if (key == "table") {
         uint32_t t = value.get<uint32_t>();
-        if (auto e = tableError(t)) throw sdbus::Error(kInvalid, *e);
+        if (auto e = tableError(t)) throw sdbus::Error(kInvalidArgument, *e);
         o.inside.table = o.leg.table = t;
       } else if (key == "interfaces") {
         o.inside.interfaces = value.get<std::vector<std::string>>();
         for (const auto& i : o.inside.interfaces)
           if (auto e = ifnameError(i))
-            throw sdbus::Error(kInvalid, "'" + printableName(i) + "': " + *e);
+            throw sdbus::Error(kInvalidArgument, "'" + printableName(i) + "': " + *e);
       } else if (key == "strict") {
         o.inside.strict = value.get<bool>();
       } else if (key == "host") {
@@ -207,27 +189,27 @@ AttachOptions parseAttachOptions(const std::string& vrf,
       } else if (key == "gateways") {
         o.leg.gateways = value.get<std::vector<std::string>>();
       } else {
-        throw sdbus::Error(kInvalid, "unknown option '" + printableName(key) +
+        throw sdbus::Error(kInvalidArgument, "unknown option '" + printableName(key) +
                                          "' (known: table, interfaces, strict, host, addresses, "
                                          "gateways, temporary)");
       }
     } catch (const sdbus::Error& e) {
-      if (e.getName() == kInvalid) throw;
-      throw sdbus::Error(kInvalid, "option '" + printableName(key) + "' has the wrong type");
+      if (e.getName() == kInvalidArgument) throw;
+      throw sdbus::Error(kInvalidArgument, "option '" + printableName(key) + "' has the wrong type");
     }
   }
   const char* insideOnly[] = {"interfaces", "strict"};
   const char* hostOnly[] = {"addresses", "gateways"};
   for (const char* k : o.host ? insideOnly : hostOnly)
     if (given.count(k))
-      throw sdbus::Error(kInvalid, std::string("option '") + k + "' needs host " +
+      throw sdbus::Error(kInvalidArgument, std::string("option '") + k + "' needs host " +
                                        (o.host ? "false" : "true"));
   if (o.host && o.leg.addresses.empty())
-    throw sdbus::Error(kInvalid, "a host leg needs 'addresses' (the container end's CIDRs)");
+    throw sdbus::Error(kInvalidArgument, "a host leg needs 'addresses' (the container end's CIDRs)");
   // Checked before the request is queued: the worker would find a bad one only after the leg
   // was recorded and a table handed out.
   if (o.host)
-    if (auto e = hostSideAddressError(o.leg)) throw sdbus::Error(kInvalid, *e);
+    if (auto e = hostSideAddressError(o.leg)) throw sdbus::Error(kInvalidArgument, *e);
   return o;
 }
 
@@ -256,7 +238,7 @@ void BusService::AttachContainer(sdbus::Result<std::vector<std::string>, uint32_
     requireAuthorized("AttachContainer");
     AttachOptions o = parseAttachOptions(vrf, options);
     auto found = manager_.findRegistered(container);
-    if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
+    if (found.key.empty()) throw sdbus::Error(errorNameFor(found.why), found.error);
     if (o.host)
       manager_.requestAttachHost(
           found.key, std::move(o.leg), o.temporary,
@@ -284,16 +266,16 @@ void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& resul
     requireAuthorized("DetachContainer");
     if (!vrf.empty())
       if (auto e = ifnameError(vrf))
-        throw sdbus::Error(kInvalid, "VRF '" + printableName(vrf) + "': " + *e);
+        throw sdbus::Error(kInvalidArgument, "VRF '" + printableName(vrf) + "': " + *e);
     auto found = manager_.findRegistered(container);
-    if (found.errorName == "org.netvrf1.Error.NoSuchContainer") {
+    if (found.why == Manager::Refusal::NoSuchContainer) {
       // Not running: what is stored for that name goes.
       if (auto vrfs = manager_.forgetStopped(container, vrf)) {
         reply->returnResults(*vrfs);
         return;
       }
     }
-    if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
+    if (found.key.empty()) throw sdbus::Error(errorNameFor(found.why), found.error);
     manager_.requestDetach(
         found.key, vrf, later(reply, [](auto& r, const Done<std::vector<std::string>>& d) {
           if (d)
@@ -365,9 +347,9 @@ void BusService::AttachNetwork(sdbus::Result<std::string, uint32_t>&& result, st
     requireAuthorized("AttachNetwork");
     AttachOptions o = parseAttachOptions(vrf, options);
     if (o.host || !o.inside.interfaces.empty() || o.inside.strict)
-      throw sdbus::Error(kInvalid, "a network takes only the option 'table'");
+      throw sdbus::Error(kInvalidArgument, "a network takes only the option 'table'");
     auto found = manager_.findNetwork(network);
-    if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
+    if (found.key.empty()) throw sdbus::Error(errorNameFor(found.why), found.error);
     manager_.requestNetworkAttach(
         found.key, vrf, o.inside.table, later(reply, [](auto& r, const Done<InsideResult>& d) {
           if (d)
@@ -383,7 +365,7 @@ void BusService::DetachNetwork(sdbus::Result<std::string>&& result, std::string 
   answer(*reply, "org.netvrf1.Error.DetachFailed", [&] {
     requireAuthorized("DetachNetwork");
     auto found = manager_.findNetwork(network);
-    if (found.key.empty()) throw sdbus::Error(found.errorName, found.error);
+    if (found.key.empty()) throw sdbus::Error(errorNameFor(found.why), found.error);
     manager_.requestNetworkDetach(
         found.key, later(reply, [](auto& r, const Done<std::string>& d) {
           if (d)
@@ -399,10 +381,10 @@ void BusService::CreateVrf(sdbus::Result<uint32_t>&& result, std::string name, u
   answer(*reply, "org.netvrf1.Error.Failed", [&] {
     requireAuthorized("CreateVrf");
     if (auto e = ifnameError(name))
-      throw sdbus::Error(kInvalid, "VRF '" + printableName(name) + "': " + *e);
+      throw sdbus::Error(kInvalidArgument, "VRF '" + printableName(name) + "': " + *e);
     std::optional<uint64_t> wanted;
     if (table) {
-      if (auto e = tableError(table)) throw sdbus::Error(kInvalid, *e);
+      if (auto e = tableError(table)) throw sdbus::Error(kInvalidArgument, *e);
       wanted = table;
     }
     manager_.createVrf(name, wanted, later(reply, [](auto& r, const Done<HostVrf>& d) {
@@ -419,7 +401,7 @@ void BusService::DeleteVrf(sdbus::Result<>&& result, std::string name) {
   answer(*reply, "org.netvrf1.Error.Failed", [&] {
     requireAuthorized("DeleteVrf");
     if (auto e = ifnameError(name))
-      throw sdbus::Error(kInvalid, "VRF '" + printableName(name) + "': " + *e);
+      throw sdbus::Error(kInvalidArgument, "VRF '" + printableName(name) + "': " + *e);
     manager_.deleteVrf(name, later(reply, [](auto& r, const Done<Nothing>& d) {
                          if (d)
                            r.returnResults();
@@ -432,16 +414,16 @@ void BusService::DeleteVrf(sdbus::Result<>&& result, std::string name) {
 std::string BusService::RegisterNamespace(const std::string& name, const uint32_t& pid) {
   requireAuthorized("RegisterNamespace");
   if (pid > uint32_t(std::numeric_limits<pid_t>::max()))
-    throw sdbus::Error(kInvalid, "PID " + std::to_string(pid) + " is not valid");
+    throw sdbus::Error(kInvalidArgument, "PID " + std::to_string(pid) + " is not valid");
   auto r = manager_.registerProcess(name, pid_t(pid));
-  if (r.key.empty()) throw sdbus::Error(r.errorName, r.error);
+  if (r.key.empty()) throw sdbus::Error(errorNameFor(r.why), r.error);
   return manager_.container(r.key)->netnsPath;
 }
 
 void BusService::UnregisterNamespace(const std::string& name) {
   requireAuthorized("UnregisterNamespace");
   auto r = manager_.unregisterProcess(name);
-  if (r.key.empty()) throw sdbus::Error(r.errorName, r.error);
+  if (r.key.empty()) throw sdbus::Error(errorNameFor(r.why), r.error);
 }
 
 std::vector<std::string> BusService::Reload() {

@@ -3,9 +3,11 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
+#include "common/log.hpp"
 #include "netns/pin.hpp"
 
 namespace netvrf {
@@ -72,6 +74,15 @@ struct NetworksSynced {
   std::string runtime;
   std::vector<NetworkInfo> networks;
 };
+
+// For log lines and journal fields: "container web1 (docker 3f2a9c1d0b7e)", "network lab
+// (docker 5c1e..., bridge br-5c1e...)", and CONTAINER_ID=, CONTAINER_NAME=, RUNTIME=, NETNS=.
+std::string describe(const ContainerInfo& info);
+std::string describe(const NetworkInfo& network);
+log::Fields fieldsOf(const ContainerInfo& info, const std::string& entry = {});
+
+// "containerd:k8s.io" -> "k8s.io": a runtime with namespaces is named runtime:namespace.
+std::string_view runtimeNamespace(std::string_view runtime);
 
 using RuntimeEvent = std::variant<ContainerRunning, ContainerStopped, RuntimeSynced,
                                   RuntimeAvailability, NetworkSeen, NetworkGone, NetworksSynced>;
