@@ -1,8 +1,13 @@
 #include "runtime/containerd/containerd_watcher.hpp"
 
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "common/log.hpp"
+#include "common/path_watch.hpp"
 #include "runtime/containerd/event_decode.hpp"
 #include "runtime/containerd/spec.hpp"
 
@@ -41,7 +46,8 @@ Watcher::Watcher(ContainerdConfig config, bool dockerWatched, std::function<void
     : config_(std::move(config)),
       dockerWatched_(dockerWatched),
       sink_(std::move(sink)),
-      client_(config_.socket) {}
+      client_(config_.socket),
+      stopped_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 Watcher::~Watcher() {
   stop();
@@ -57,13 +63,31 @@ void Watcher::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  if (stopped_) {
+    uint64_t one = 1;
+    (void)!write(stopped_.get(), &one, sizeof one);
+  }
   client_.cancel();
   if (thread_.joinable()) thread_.join();
 }
 
-void Watcher::waitBeforeRetry(std::chrono::seconds delay) {
+bool Watcher::waitBeforeRetry(std::chrono::seconds delay) {
+  if (stopped_ && access(config_.socket.c_str(), F_OK) != 0) {
+    try {
+      PathWatch watch(config_.socket);
+      pollfd fds[] = {{watch.fd(), POLLIN, 0}, {stopped_.get(), POLLIN, 0}};
+      while (!watch.exists()) {
+        if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
+        if (fds[1].revents) break;  // stop()
+      }
+      return true;
+    } catch (const std::system_error&) {
+      // No inotify here: the timer below.
+    }
+  }
   std::unique_lock lock(mutex_);
   wake_.wait_for(lock, delay, [this] { return stopping_; });
+  return false;
 }
 
 void Watcher::run() {
@@ -98,8 +122,10 @@ void Watcher::run() {
       available_ = false;
       log::debug(e.what());
     }
-    waitBeforeRetry(backoff);
-    backoff = std::min(backoff * 2, std::chrono::seconds{30});
+    if (waitBeforeRetry(backoff))
+      backoff = std::chrono::seconds{1};  // it has just appeared: containerd is starting
+    else
+      backoff = std::min(backoff * 2, std::chrono::seconds{30});
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "common/fd.hpp"
 #include "config.hpp"
 #include "runtime/container_event.hpp"
 #include "runtime/containerd/client.hpp"
@@ -44,7 +45,9 @@ class Watcher : public RuntimeWatcher {
   bool wanted(const std::string& ns) const;
   // A running task as the manager wants it: labels, name, its namespace pinned.
   std::optional<ContainerRunning> resolve(const std::string& ns, const std::string& id, pid_t pid);
-  void waitBeforeRetry(std::chrono::seconds delay);
+  // Waits `delay`, or, while the socket does not exist, until it appears (no timer); true for
+  // the latter. stop() ends either wait at once.
+  bool waitBeforeRetry(std::chrono::seconds delay);
 
   ContainerdConfig config_;
   bool dockerWatched_;
@@ -54,6 +57,7 @@ class Watcher : public RuntimeWatcher {
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  Fd stopped_;  // an eventfd stop() writes to, for the wait on the socket
   std::optional<bool> available_;
   bool synced_ = false;
 };

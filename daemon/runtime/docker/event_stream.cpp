@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 
+#include "common/path_watch.hpp"
 #include "runtime/docker/api_client.hpp"
 
 namespace netvrf::docker {
@@ -47,8 +48,25 @@ void EventStream::run() {
     if (announced_) backoff = kMinBackoff;  // it had worked: retry soon
     announced_ = false;
     cb_.disconnected(why);
+    if (access(socket_.c_str(), F_OK) != 0) {
+      waitForSocket();
+      backoff = kMinBackoff;
+      continue;
+    }
     sleepInterruptibly(backoff);
     backoff = std::min(backoff * 2, kMaxBackoff);
+  }
+}
+
+// An engine that is not there (not installed, not started) is waited for without a timer: the
+// socket's appearing wakes the thread, and nothing else does.
+void EventStream::waitForSocket() {
+  try {
+    PathWatch watch(socket_);
+    curl_waitfd wait{watch.fd(), CURL_WAIT_POLLIN, 0};
+    while (!stopping_ && !watch.exists()) curl_multi_poll(multi_, &wait, 1, kLongWaitMs, nullptr);
+  } catch (const std::system_error&) {
+    sleepInterruptibly(kMaxBackoff);  // no inotify here: as if the socket refused
   }
 }
 
@@ -119,7 +137,7 @@ std::string EventStream::streamOnce() {
   int running = 1;
   while (!stopping_ && running) {
     curl_multi_perform(multi_, &running);
-    if (running) curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+    if (running) curl_multi_poll(multi_, nullptr, 0, kLongWaitMs, nullptr);
   }
   if (!stopping_) {
     int left = 0;

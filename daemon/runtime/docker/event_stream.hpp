@@ -33,6 +33,9 @@ class EventStream {
 
   static constexpr std::chrono::milliseconds kMinBackoff{100};
   static constexpr std::chrono::milliseconds kMaxBackoff{2000};
+  // How long one wait may last when only data, curl's own timers, the socket appearing or
+  // stop() can end it (each wakes it at once): no timer of ours wakes an idle stream.
+  static constexpr int kLongWaitMs = 3'600'000;
 
  private:
   void run();
@@ -40,6 +43,7 @@ class EventStream {
   std::string streamOnce();
   void onData(const char* data, size_t size);
   void sleepInterruptibly(std::chrono::milliseconds d);
+  void waitForSocket();  // until the socket exists, or stop()
 
   std::string socket_;
   std::string filters_;
