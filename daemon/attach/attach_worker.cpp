@@ -2,6 +2,7 @@
 
 #include "attach/interface_move.hpp"
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 #include "netlink/in_netns.hpp"
 #include "netlink/link.hpp"
 #include "netlink/nl_handle.hpp"
@@ -23,7 +24,10 @@ AttachWorker::AttachWorker(const VrfConfig& config, Post post,
       range_{config.tableFirst, config.tableLast},
       post_(std::move(post)),
       hostVrfs_(std::move(hostVrfs)),
-      thread_([this] { loop(); }) {}
+      thread_([this] {
+        nameThisThread("nv-attach");
+        loop();
+      }) {}
 
 AttachWorker::~AttachWorker() {
   jobs_.close();

@@ -2,8 +2,11 @@
 // Needs root (netvrfd mounts); Docker is deliberately absent here.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <thread>
 
@@ -53,6 +56,73 @@ TEST(Service, SaysOnceThatDockerIsAbsentAndFindsItWhenItComes) {
   size_t first = log.find("docker: not reachable");
   ASSERT_NE(first, std::string::npos) << log;
   EXPECT_EQ(log.find("docker: not reachable", first + 1), std::string::npos) << log;
+}
+
+// Context switches of each of netvrfd's own threads ("nv-*"; gRPC's are not netvrfd's), by
+// name, so far.
+std::map<std::string, long> ownThreadSwitches(pid_t pid) {
+  std::map<std::string, long> out;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) +
+                                                              "/task")) {
+    std::string name;
+    std::getline(std::ifstream(task.path() / "comm"), name);
+    if (name.rfind("nv-", 0) != 0) continue;
+    std::ifstream status(task.path() / "status");
+    long total = 0;
+    for (std::string line; std::getline(status, line);)
+      if (line.find("ctxt_switches:") != std::string::npos)
+        total += std::stol(line.substr(line.find(':') + 1));
+    out[name + " (" + task.path().filename().string() + ")"] = total;
+  }
+  return out;
+}
+
+// No runtime there: its watchers wait for the sockets to appear, with no timer, so nothing of
+// netvrfd's wakes while nothing happens.
+TEST(Service, AnAbsentRuntimeCostsNoWakeups) {
+  NETVRF_REQUIRE(missingRoot());
+  TempDir dir;
+  Netvrfd d(R"({"docker": {"socket": ")" + dir.path() + R"(/docker/docker.sock", "endpoints": [
+                  {"name": "podman", "socket": ")" + dir.path() + R"(/podman.sock"}]},
+                "containerd": {"socket": ")" + dir.path() + R"(/containerd/containerd.sock"}})");
+  ASSERT_TRUE(d.startReady()) << d.log();
+  ASSERT_TRUE(waitUntil([&] { return ownThreadSwitches(d.pid()).size() >= 4; }, 10s))
+      << "netvrfd's threads are not named nv-*";
+  std::this_thread::sleep_for(1s);  // the first attempts end
+  auto before = ownThreadSwitches(d.pid());
+  std::this_thread::sleep_for(3s);
+  auto after = ownThreadSwitches(d.pid());
+  std::string woke;
+  for (const auto& [name, n] : after)
+    if (before.count(name) && n != before[name])
+      woke += " " + name + ": " + std::to_string(n - before[name]);
+  EXPECT_EQ(woke, "") << "woke in 3 s of nothing happening";
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+// A socket that takes connections and never answers (a socket-activated Podman whose service
+// hangs): netvrfd becomes ready anyway, says why in one line, and keeps trying.
+TEST(Service, AnEngineThatNeverAnswersDoesNotHoldUpReadiness) {
+  NETVRF_REQUIRE(missingRoot());
+  TempDir dir;
+  std::string path = dir.path() + "/podman.sock";
+  Fd listener(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+  ASSERT_EQ(bind(listener.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(listen(listener.get(), 64), 0);  // connections queue; none is ever answered
+  Netvrfd d(R"({"docker": {"socket": ")" + dir.path() + R"(/docker.sock", "endpoints": [
+                  {"name": "podman", "socket": ")" + path + R"("}]},
+                "containerd": {"enabled": false}})");
+  d.start();
+  auto ready = d.waitNotify("READY=1", 30s);
+  ASSERT_TRUE(ready) << d.log();
+  EXPECT_NE(ready->find("podman not reachable"), std::string::npos) << *ready;
+  EXPECT_NE(d.log().find("podman: not reachable (" + path + ": no answer within 10 s)"),
+            std::string::npos)
+      << d.log();
+  EXPECT_EQ(d.stop(), 0) << d.log();
 }
 
 TEST(Service, PingsTheWatchdogWhenAsked) {

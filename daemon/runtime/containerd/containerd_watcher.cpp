@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "common/path_watch.hpp"
+#include "common/thread_name.hpp"
 #include "runtime/containerd/event_decode.hpp"
 #include "runtime/containerd/spec.hpp"
 
@@ -54,7 +55,10 @@ Watcher::~Watcher() {
 }
 
 void Watcher::start() {
-  thread_ = std::thread([this] { run(); });
+  thread_ = std::thread([this] {
+    nameThisThread("nv-containerd");
+    run();
+  });
 }
 
 void Watcher::stop() {

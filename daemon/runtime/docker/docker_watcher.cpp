@@ -1,6 +1,7 @@
 #include "runtime/docker/docker_watcher.hpp"
 
 #include "common/log.hpp"
+#include "common/thread_name.hpp"
 
 namespace netvrf::docker {
 namespace {
@@ -37,8 +38,11 @@ Watcher::~Watcher() {
 }
 
 void Watcher::start() {
-  resolver_ = std::thread([this] { resolveLoop(); });
-  stream_.start();
+  resolver_ = std::thread([this] {
+    nameThisThread("nv-in-" + runtime_);  // inspects what the events name
+    resolveLoop();
+  });
+  stream_.start("nv-ev-" + runtime_);
 }
 
 void Watcher::stop() {

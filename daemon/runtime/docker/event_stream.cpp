@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "common/path_watch.hpp"
+#include "common/thread_name.hpp"
 #include "runtime/docker/api_client.hpp"
 
 namespace netvrf::docker {
@@ -30,8 +31,11 @@ EventStream::~EventStream() {
   curl_multi_cleanup(multi_);
 }
 
-void EventStream::start() {
-  thread_ = std::thread([this] { run(); });
+void EventStream::start(const std::string& threadName) {
+  thread_ = std::thread([this, threadName] {
+    nameThisThread(threadName);
+    run();
+  });
 }
 
 void EventStream::stop() {
@@ -135,11 +139,26 @@ std::string EventStream::streamOnce() {
   curl_multi_add_handle(multi_, easy);
   std::string why;
   int running = 1;
+  // An engine that takes the connection and never answers (one still starting, a socket unit
+  // whose service hangs) must not hold up readiness or the retries: it gets kAnswerTimeout
+  // to send its headers. Once they came, an idle stream may stay silent for ever.
+  auto answerBy = std::chrono::steady_clock::now() + kAnswerTimeout;
   while (!stopping_ && running) {
     curl_multi_perform(multi_, &running);
-    if (running) curl_multi_poll(multi_, nullptr, 0, kLongWaitMs, nullptr);
+    if (!running) break;
+    int wait = kLongWaitMs;
+    if (!announced_) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          answerBy - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        why = "no answer within " + std::to_string(kAnswerTimeout.count()) + " s";
+        break;
+      }
+      wait = int(std::min<int64_t>(wait, left.count() + 1));
+    }
+    curl_multi_poll(multi_, nullptr, 0, wait, nullptr);
   }
-  if (!stopping_) {
+  if (!stopping_ && why.empty()) {
     int left = 0;
     CURLcode rc = CURLE_OK;
     while (CURLMsg* m = curl_multi_info_read(multi_, &left))

@@ -28,7 +28,7 @@ class EventStream {
   EventStream(const EventStream&) = delete;
   EventStream& operator=(const EventStream&) = delete;
 
-  void start();
+  void start(const std::string& threadName = "nv-events");
   void stop();  // wakes the thread at once and joins it
 
   static constexpr std::chrono::milliseconds kMinBackoff{100};
@@ -36,6 +36,8 @@ class EventStream {
   // How long one wait may last when only data, curl's own timers, the socket appearing or
   // stop() can end it (each wakes it at once): no timer of ours wakes an idle stream.
   static constexpr int kLongWaitMs = 3'600'000;
+  // How long a connected engine has to answer the subscription.
+  static constexpr std::chrono::seconds kAnswerTimeout{10};
 
  private:
   void run();
