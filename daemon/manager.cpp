@@ -255,31 +255,33 @@ void Manager::submitDetach(const std::string& key, Container& c, Fd netns,
 // After a job's outcome changed the state and its caller was answered: what changed while it
 // was under way is reconciled now.
 void Manager::jobDone(const std::string& key, pid_t pid) {
+  if (Container* c = instance(key, pid)) reconcileLater(key, *c);
+}
+
+Manager::Container* Manager::instance(const std::string& key, pid_t pid) {
   auto it = containers_.find(key);
   if (it == containers_.end() || it->second.pin.pid != pid ||
       it->second.state != BindingState::Registered)
-    return;
-  reconcileLater(key, it->second);
+    return nullptr;
+  return &it->second;
 }
 
 namespace {
 // The outcome of a job for an instance that is no longer the one registered.
-bool stale(const std::string& what, const std::string& vrf, const std::string& error) {
+void stale(const std::string& what, const std::string& vrf, const std::string& error) {
   log::info("a container exited before its " + what + " VRF " + vrf + " finished" +
             (error.empty() ? "" : " (" + error + ")"));
-  return true;
 }
 }  // namespace
 
 void Manager::detached(const std::string& key, pid_t pid, const std::string& vrf,
                        const Done<InsideDetachResult>& d) {
-  auto it = containers_.find(key);
-  if (it == containers_.end() || it->second.pin.pid != pid ||
-      it->second.state != BindingState::Registered) {
+  Container* current = instance(key, pid);
+  if (!current) {
     stale("detach from", vrf, d.error);
     return;
   }
-  Container& c = it->second;
+  Container& c = *current;
   log::Fields fields = fieldsOf(c.info, c.entry);
   fields.emplace_back("VRF", vrf);
   if (!d) {
@@ -307,13 +309,12 @@ void Manager::detached(const std::string& key, pid_t pid, const std::string& vrf
 
 void Manager::insideAttached(const std::string& key, pid_t pid, const std::string& vrf,
                              const Done<job::Attach::Result>& d) {
-  auto it = containers_.find(key);
-  if (it == containers_.end() || it->second.pin.pid != pid ||
-      it->second.state != BindingState::Registered) {
+  Container* current = instance(key, pid);
+  if (!current) {
     stale("attach to", vrf, d.error);
     return;
   }
-  Container& c = it->second;
+  Container& c = *current;
   log::Fields fields = fieldsOf(c.info, c.entry);
   fields.emplace_back("VRF", vrf);
   if (!d) {
@@ -342,13 +343,12 @@ void Manager::insideAttached(const std::string& key, pid_t pid, const std::strin
 
 void Manager::hostAttached(const std::string& key, pid_t pid, const std::string& vrf,
                            const Done<HostSideResult>& d) {
-  auto it = containers_.find(key);
-  if (it == containers_.end() || it->second.pin.pid != pid ||
-      it->second.state != BindingState::Registered) {
+  Container* current = instance(key, pid);
+  if (!current) {
     stale("attach to host", vrf, d.error);
     return;
   }
-  Container& c = it->second;
+  Container& c = *current;
   log::Fields fields = fieldsOf(c.info, c.entry);
   fields.emplace_back("VRF", vrf);
   if (!d) {

@@ -277,6 +277,8 @@ class Manager {
   void reconcile(const std::string& key, Container& c, Trigger why = Trigger::Changed);
   void reconcileLater(const std::string& key, Container& c);
   void jobDone(const std::string& key, pid_t pid);  // reconcileLater, for the same instance
+  // The container `key` if it is still the registered instance `pid` a job was asked for.
+  Container* instance(const std::string& key, pid_t pid);
   // Link changes behind netvrfd's back (manager_links.cpp).
   void watchLinks(const std::string& key, Container& c);
   static void stopWatchingLinks(Container& c);
