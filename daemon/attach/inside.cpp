@@ -96,9 +96,11 @@ InsideResult attachInside(nl_sock* sock, const InsideRequest& req, const StepHoo
       steps.run(
           "accept connections through VRF " + req.vrf + " on unbound sockets",
           [&] {
+            // Written only when not so already: attaching again (a netvrfd restart) changes
+            // nothing and writes nothing.
             for (const char* key : kAcceptSysctls) {
               acceptBefore[key] = readSysctl(key).value_or("0");
-              writeSysctl(key, "1");
+              if (acceptBefore[key] != "1") writeSysctl(key, "1");
             }
           },
           [&] {
