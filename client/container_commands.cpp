@@ -62,6 +62,7 @@ int status(Client& c, const StatusRequest& r) {
   json x = match[0];
   // What is wanted, and why, is in the full state.
   json wanted = json::object();
+  json interfaceVrfs = json::array();
   std::string lastError;
   json all = json::parse(c.Describe(), nullptr, false);
   if (all.is_object())
@@ -69,8 +70,10 @@ int status(Client& c, const StatusRequest& r) {
       if (d.value("runtime", "") == x["runtime"] && d.value("id", "") == x["id"]) {
         wanted = d.value("wanted", json::object());
         lastError = d.value("last_error", "");
+        interfaceVrfs = d.value("interface_vrfs", json::array());
       }
   x["wanted"] = wanted;
+  x["interface_vrfs"] = interfaceVrfs;
   x["last_error"] = lastError;
   if (c.json) {
     std::cout << x.dump() << "\n";
@@ -82,17 +85,28 @@ int status(Client& c, const StatusRequest& r) {
     if (f == "label error") return std::string("none (its labels cannot be used; see the log)");
     return v.empty() ? std::string("-") : v + " (" + (f == "request" ? "stored request" : f) + ")";
   };
-  printTable({{"Name:", x["name"]},
-              {"Id:", x["id"]},
-              {"Runtime:", x["runtime"]},
-              {"State:", x["state"]},
-              {"Netns:", orDash(x["netns"])},
-              {"PID:", std::to_string(x["pid"].get<uint32_t>())},
-              {"VRF:", orDash(x["vrf"])},
-              {"Wanted VRF:", want("vrf", "from")},
-              {"Host VRF:", orDash(x["host_vrf"])},
-              {"Wanted host VRF:", want("host_vrf", "host_from")},
-              {"Last error:", orDash(lastError)}});
+  // One line per interface VRF: "blue: eth1 (network front; attached, default)".
+  auto interfaceLine = [](const json& p) {
+    std::string ifs;
+    for (const auto& i : p.value("interfaces", json::array()))
+      ifs += (ifs.empty() ? "" : ",") + i.get<std::string>();
+    return p.value("vrf", "") + ": " + (ifs.empty() ? "-" : ifs) + " (" + p.value("from", "") +
+           "; " + p.value("attach", "") + (p.value("default", false) ? ", default" : "") + ")";
+  };
+  std::vector<std::vector<std::string>> rows{{"Name:", x["name"]},
+                                             {"Id:", x["id"]},
+                                             {"Runtime:", x["runtime"]},
+                                             {"State:", x["state"]},
+                                             {"Netns:", orDash(x["netns"])},
+                                             {"PID:", std::to_string(x["pid"].get<uint32_t>())},
+                                             {"VRF:", orDash(x["vrf"])},
+                                             {"Wanted VRF:", want("vrf", "from")},
+                                             {"Host VRF:", orDash(x["host_vrf"])},
+                                             {"Wanted host VRF:", want("host_vrf", "host_from")}};
+  for (size_t i = 0; i < interfaceVrfs.size(); ++i)
+    rows.push_back({i == 0 ? "Interface VRFs:" : "", interfaceLine(interfaceVrfs[i])});
+  rows.push_back({"Last error:", orDash(lastError)});
+  printTable(rows);
   return 0;
 }
 
@@ -109,12 +123,8 @@ int attach(Client& c, const AttachRequest& r) {
   if (r.temporary) options["temporary"] = sdbus::Variant(true);
   auto [ifs, table] = c.AttachContainer(r.container, r.vrf, options);
   if (c.json) {
-    std::cout << json{{"container", r.container},
-                      {"vrf", r.vrf},
-                      {"host", r.host},
-                      {"temporary", r.temporary},
-                      {"table", table},
-                      {"interfaces", ifs}}
+    std::cout << json{{"container", r.container}, {"vrf", r.vrf},   {"host", r.host},
+                      {"temporary", r.temporary}, {"table", table}, {"interfaces", ifs}}
               << "\n";
   } else if (r.host) {
     std::cout << r.container << ": leg into host VRF " << r.vrf << " (table " << table
@@ -152,8 +162,8 @@ int requests(Client& c, const RequestsRequest&) {
     std::cout << all.dump() << "\n";
     return 0;
   }
-  std::vector<std::vector<std::string>> rows{{"CONTAINER", "RUNTIME", "PART", "ACTION", "VRF",
-                                              "TABLE"}};
+  std::vector<std::vector<std::string>> rows{
+      {"CONTAINER", "RUNTIME", "PART", "ACTION", "VRF", "TABLE"}};
   for (const auto& x : all) {
     uint32_t table = x["table"];
     rows.push_back({x["container"], x["runtime"], x["part"], x["action"], orDash(x["vrf"]),

@@ -13,8 +13,8 @@
 
 namespace netvrf {
 
-Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store,
-                 RequestStore& requests, const Config& config)
+Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, RequestStore& requests,
+                 const Config& config)
     : loop_(loop),
       netnsDir_(netnsDir),
       store_(store),
@@ -57,7 +57,7 @@ void Manager::adoptPrevious() {
       store_.remove(rec.entry);
       continue;
     }
-    ContainerInfo info{rec.runtime, rec.containerId, rec.containerName, {}, false, {}, {}};
+    ContainerInfo info{rec.runtime, rec.containerId, rec.containerName, {}, false, {}, {}, {}};
     auto pin = e.ns ? repinNetns(rec.pid, rec.startTime, rec.ns) : std::nullopt;
     if (!pin) {
       if (e.exists) netnsDir_.unbind(rec.entry, rec.ns);
@@ -145,11 +145,20 @@ void Manager::onRunning(ContainerRunning r) {
     return;
   }
   if (live && c.pin.ns == r.pin->ns) {
-    // Seen before (a replayed event, a resync, a rename): keep the entry unless the name moved.
+    // Seen before (a replayed event, a resync, a rename, a network connected or disconnected):
+    // keep the entry unless the name moved.
     auto names = candidateNames(r.info);
     if (std::find(names.begin(), names.end(), c.entry) != names.end()) {
+      bool networks = r.info.networks != c.info.networks;
+      bool connected = std::any_of(
+          r.info.networks.begin(), r.info.networks.end(), [&](const ContainerNetwork& n) {
+            return std::find(c.info.networks.begin(), c.info.networks.end(), n) ==
+                   c.info.networks.end();
+          });
       c.info = std::move(r.info);
-      reconcile(key, c);  // a restarted netvrfd makes sure again
+      // A restarted netvrfd makes sure again; a new interface joins its VRF.
+      reconcile(key, c, connected ? Trigger::Connected : Trigger::Changed);
+      if (networks) containerChanged(c);
       return;
     }
     unregister(c, "the container was renamed");
@@ -158,7 +167,8 @@ void Manager::onRunning(ContainerRunning r) {
   }
   c.info = std::move(r.info);
   c.attach = AttachState::None;  // a new instance: its namespace has never been attached
-  c.temporary = {};              // asked for the last instance only
+  c.interfaceParts.clear();
+  c.temporary = {};  // asked for the last instance only
   c.again.reset();
   c.lastError.clear();
   c.retry.reset();
@@ -190,9 +200,11 @@ void Manager::detachHostLeg(Container& c, Then<bool> reply) {
     std::string vrf = c.hostLeg->vrf;
     worker_->submit(job::DetachHost{*c.hostLeg, [vrf, reply](Done<bool> d) {
                                       if (!d)
-                                        log::warning("cannot remove a container's leg into host "
-                                                     "VRF " + vrf + ": " + d.error,
-                                                     {{"VRF", vrf}});
+                                        log::warning(
+                                            "cannot remove a container's leg into host "
+                                            "VRF " +
+                                                vrf + ": " + d.error,
+                                            {{"VRF", vrf}});
                                       if (reply) reply(std::move(d));
                                     }});
   }
@@ -203,15 +215,15 @@ void Manager::detachHostLeg(Container& c, Then<bool> reply) {
 void Manager::hostVrfsSeen(const std::vector<HostVrf>& vrfs) {
   if (vrfs == hostVrfs_) return;
   for (const auto& old : hostVrfs_)
-    if (std::none_of(vrfs.begin(), vrfs.end(), [&](const HostVrf& v) { return v.name == old.name; }))
+    if (std::none_of(vrfs.begin(), vrfs.end(),
+                     [&](const HostVrf& v) { return v.name == old.name; }))
       clearHostVrf(old);
   hostVrfs_ = vrfs;
   if (onVrfsChanged) onVrfsChanged(hostVrfs_);
 }
 
 void Manager::submitAttach(const std::string& key, Container& c, Fd netns, InsideRequest req,
-                           std::shared_ptr<const RouteSnapshot> restore,
-                           Then<InsideResult> reply) {
+                           std::shared_ptr<const RouteSnapshot> restore, Then<InsideResult> reply) {
   c.attach = AttachState::Pending;
   c.insideAsked = req;
   std::string vrf = req.vrf;
@@ -228,8 +240,8 @@ void Manager::submitAttach(const std::string& key, Container& c, Fd netns, Insid
   worker_->submit(std::move(j));
 }
 
-void Manager::submitAttachHost(const std::string& key, Container& c, Fd netns,
-                               HostSideRequest leg, Then<HostSideResult> reply) {
+void Manager::submitAttachHost(const std::string& key, Container& c, Fd netns, HostSideRequest leg,
+                               Then<HostSideResult> reply) {
   c.hostAttach = AttachState::Pending;
   c.hostLeg = leg;
   std::string vrf = leg.vrf;
@@ -244,12 +256,13 @@ void Manager::submitAttachHost(const std::string& key, Container& c, Fd netns,
 void Manager::submitDetach(const std::string& key, Container& c, Fd netns,
                            std::optional<std::string> vrf, Then<InsideDetachResult> reply) {
   std::string which = vrf.value_or("");
-  worker_->submit(job::Detach{std::move(netns), describe(c.info), std::move(vrf),
-                              [this, key, pid = c.pin.pid, which, reply](Done<InsideDetachResult> d) {
-                                detached(key, pid, which, d);
-                                if (reply) reply(std::move(d));
-                                jobDone(key, pid);
-                              }});
+  worker_->submit(
+      job::Detach{std::move(netns), describe(c.info), std::move(vrf),
+                  [this, key, pid = c.pin.pid, which, reply](Done<InsideDetachResult> d) {
+                    detached(key, pid, which, d);
+                    if (reply) reply(std::move(d));
+                    jobDone(key, pid);
+                  }});
 }
 
 // After a job's outcome changed the state and its caller was answered: what changed while it
@@ -289,12 +302,33 @@ void Manager::detached(const std::string& key, pid_t pid, const std::string& vrf
     containerChanged(c);
     return;
   }
+  // Its interface VRFs that left: forgotten, or kept as held out when asked over the API.
+  for (const auto& v : d.value->vrfs) {
+    auto p = c.interfaceParts.find(v);
+    if (p == c.interfaceParts.end() || p->second.state == AttachState::Pending) continue;
+    if (!p->second.heldOut) {
+      c.interfaceParts.erase(p);
+      continue;
+    }
+    p->second.state = AttachState::None;
+    p->second.asked.reset();
+    p->second.interfaces.clear();
+    p->second.table = 0;
+  }
+  bool ownVrf =
+      std::find(d.value->vrfs.begin(), d.value->vrfs.end(), c.vrf) != d.value->vrfs.end() ||
+      (vrf.empty() && !d.value->vrfs.empty());
   if (c.attach == AttachState::Pending) {  // reconcileAll: the attach now wanted is queued
     log::info(describe(c.info) + ": detached from VRF " + vrf + ", as no policy asks for it",
               fields);
     return;
   }
   if (d.value->vrfs.empty()) return;
+  if (!ownVrf) {
+    log::info(describe(c.info) + ": detached from VRF " + vrf, fields);
+    containerChanged(c);
+    return;
+  }
   stopWatchingLinks(c);
   c.vrfRoutes.reset();
   c.attach = AttachState::None;
@@ -460,6 +494,7 @@ void Manager::unregister(Container& c, const std::string& why) {
   c.vrfRoutes.reset();
   c.state = BindingState::Failed;
   c.attach = AttachState::None;
+  c.interfaceParts.clear();
   c.vrf.clear();
   c.table = 0;
   c.interfaces.clear();

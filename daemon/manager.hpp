@@ -34,20 +34,32 @@ enum class BindingState {
 
 const char* toString(BindingState s);  // "registered", "host-network", ...
 
+// One VRF inside a container for some of its interfaces (targets/wanted.hpp InterfaceVrf), as
+// the API shows it.
+struct InterfaceVrfView {
+  std::string vrf;
+  uint32_t table = 0;                   // once attached
+  std::vector<std::string> interfaces;  // enslaved to it, once attached
+  std::string attach;                   // toString(AttachState)
+  std::string from;                     // "network lab", "label netvrf.vrf.eth1", joined by ", "
+  bool isDefault = false;               // it takes the unbound sockets
+  bool operator==(const InterfaceVrfView&) const = default;
+};
+
 // One container as the API shows it.
 struct ContainerView {
   std::string runtime;
   std::string id;
   std::string name;
-  std::string entry;  // the netns entry's name; empty when not registered
+  std::string entry;      // the netns entry's name; empty when not registered
   std::string netnsPath;  // its path
   uint32_t pid = 0;
-  std::string state;    // toString(BindingState)
-  std::string vrf;      // the VRF inside its namespace, once attached
-  uint32_t table = 0;   // its table
+  std::string state;                    // toString(BindingState)
+  std::string vrf;                      // the VRF inside its namespace, once attached
+  uint32_t table = 0;                   // its table
   std::vector<std::string> interfaces;  // enslaved to it
-  std::string attach;   // toString(AttachState) of that VRF
-  std::string hostVrf;  // the host VRF of its veth leg, once attached
+  std::string attach;                   // toString(AttachState) of that VRF
+  std::string hostVrf;                  // the host VRF of its veth leg, once attached
   // What is wanted (targets/wanted.hpp), and where that comes from (toString(WantSource)).
   std::string wantedVrf;
   std::string wantedFrom;
@@ -55,6 +67,8 @@ struct ContainerView {
   std::string wantedHostFrom;
   // The last thing that went wrong for this instance: "2026-12-04T01:23:45Z not attached: ...".
   std::string lastError;
+  // Its interface VRFs, wanted or still applied, by name.
+  std::vector<InterfaceVrfView> interfaceVrfs;
 };
 
 // Owns the state of every container that runtimes report, and keeps the netns directory in
@@ -207,6 +221,16 @@ class Manager {
     std::vector<std::string> interfaces;         // while Attached
     AttachState hostAttach = AttachState::None;  // netvrf.host_vrf
     std::optional<HostSideRequest> hostLeg;      // while Pending or Attached
+    // Its interface VRFs (networks labelled netvrf.container_vrf, netvrf.vrf.<interface>), by
+    // VRF name.
+    struct InterfacePart {
+      AttachState state = AttachState::None;
+      std::optional<InsideRequest> asked;   // what was last asked of the worker
+      uint32_t table = 0;                   // while Attached
+      std::vector<std::string> interfaces;  // while Attached
+      bool heldOut = false;                 // detached over the API: not again for this instance
+    };
+    std::map<std::string, InterfacePart> interfaceParts;
     // Something changed while a job of it was under way: why, to reconcile once it is done.
     std::optional<Trigger> again;
     // A registration that failed for a reason that may pass (the state directory full or
@@ -232,8 +256,8 @@ class Manager {
   struct Network {
     NetworkInfo info;
     AttachState attach = AttachState::None;
-    std::string vrf;          // asked for (Pending) or in (Attached)
-    bool heldOff = false;     // detached by hand: its label is not applied again
+    std::string vrf;       // asked for (Pending) or in (Attached)
+    bool heldOff = false;  // detached by hand: its label is not applied again
   };
 
   // The keys of containers_ ("docker/3f2a...") and networks_ ("net:docker/5c1e...").
@@ -276,6 +300,12 @@ class Manager {
   // way is reconciled again when that job is done (reconcileLater).
   void reconcile(const std::string& key, Container& c, Trigger why = Trigger::Changed);
   void reconcileLater(const std::string& key, Container& c);
+  // The interface VRFs' part of it: their jobs go before the container's own VRF's, which takes
+  // the interfaces they leave.
+  void reconcileInterfaceVrfs(const std::string& key, Container& c, const Wanted& w);
+  void interfaceAttached(const std::string& key, pid_t pid, const std::string& vrf,
+                         const Done<job::Attach::Result>& d);
+  static bool anyPending(const Container& c);
   void jobDone(const std::string& key, pid_t pid);  // reconcileLater, for the same instance
   // The container `key` if it is still the registered instance `pid` a job was asked for.
   Container* instance(const std::string& key, pid_t pid);
@@ -289,9 +319,7 @@ class Manager {
   void hostLinksChanged();
   void hostVrfsChecked();
   void clearHostVrf(const HostVrf& gone);
-  Wanted wanted(const Container& c) const {
-    return wantedFor(c.info, requests_, c.temporary, config_.policies);
-  }
+  Wanted wanted(const Container& c) const;
   // Jobs for a container, and what their outcomes change (on the loop thread). `reply`, when
   // given, is answered after the state changed.
   void submitAttach(const std::string& key, Container& c, Fd netns, InsideRequest req,

@@ -53,14 +53,43 @@ ContainerView Manager::viewOf(const Container& c) const {
     std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
     v.lastError = std::string(when) + " " + c.lastError;
   }
-  if (c.state == BindingState::Registered) {
-    Wanted w = wanted(c);
-    if (w.inside.request) v.wantedVrf = w.inside.request->vrf;
-    v.wantedFrom = w.inside.from();
-    if (w.host.request) v.wantedHostVrf = w.host.request->vrf;
-    v.wantedHostFrom = w.host.from();
+  if (c.state != BindingState::Registered) return v;
+  Wanted w = wanted(c);
+  if (w.inside.request) v.wantedVrf = w.inside.request->vrf;
+  v.wantedFrom = w.inside.from();
+  if (w.host.request) v.wantedHostVrf = w.host.request->vrf;
+  v.wantedHostFrom = w.host.from();
+  std::map<std::string, InterfaceVrfView> parts;
+  for (const auto& p : w.interfaceVrfs) {
+    InterfaceVrfView& view = parts[p.request.vrf];
+    view.vrf = p.request.vrf;
+    view.attach = toString(AttachState::None);
+    for (const auto& f : p.from) view.from += (view.from.empty() ? "" : ", ") + f;
+    view.isDefault = !p.request.strict;
   }
+  for (const auto& [vrf, p] : c.interfaceParts) {
+    InterfaceVrfView& view = parts[vrf];
+    view.vrf = vrf;
+    view.attach = p.heldOut && p.state == AttachState::None ? "detached" : toString(p.state);
+    if (p.state == AttachState::Attached) {
+      view.table = p.table;
+      view.interfaces = p.interfaces;
+    }
+  }
+  for (auto& [vrf, view] : parts) v.interfaceVrfs.push_back(std::move(view));
   return v;
+}
+
+static nlohmann::json interfaceVrfsJson(const std::vector<InterfaceVrfView>& parts) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : parts)
+    out.push_back({{"vrf", p.vrf},
+                   {"table", p.table},
+                   {"interfaces", p.interfaces},
+                   {"attach", p.attach},
+                   {"from", p.from},
+                   {"default", p.isDefault}});
+  return out;
 }
 
 std::vector<ContainerView> Manager::containers() const {
@@ -92,6 +121,7 @@ std::string Manager::describeJson() const {
                                  {"attach", v.attach},
                                  {"host_vrf", v.hostVrf},
                                  {"last_error", v.lastError},
+                                 {"interface_vrfs", interfaceVrfsJson(v.interfaceVrfs)},
                                  {"wanted",
                                   {{"vrf", v.wantedVrf},
                                    {"from", v.wantedFrom},
@@ -129,8 +159,7 @@ Manager::Found Manager::findRegistered(const std::string& which) const {
     return {"", Refusal::AmbiguousContainer,
             "'" + printableName(which) + "' matches " + std::to_string(byId.size()) +
                 " containers; give more of the id"};
-  if (!c)
-    return {"", Refusal::NoSuchContainer, "no container " + printableName(which)};
+  if (!c) return {"", Refusal::NoSuchContainer, "no container " + printableName(which)};
   if (c->state != BindingState::Registered)
     return {"", Refusal::NotRegistered,
             describe(c->info) + " has no namespace entry (" + toString(c->state) + ")"};
@@ -166,8 +195,7 @@ void Manager::storeAttach(const std::string& key, StoredRequest request, bool te
     log::warning(d.error, fieldsOf(c.info, c.entry));
     return;
   }
-  log::info(describe(c.info) + ": kept the request for VRF " + vrf + " (" + requests_.path() +
-                ")",
+  log::info(describe(c.info) + ": kept the request for VRF " + vrf + " (" + requests_.path() + ")",
             fieldsOf(c.info, c.entry));
   containerChanged(c);
 }
@@ -256,7 +284,8 @@ void Manager::requestAttach(const std::string& key, InsideRequest req, bool temp
 void Manager::requestAttachHost(const std::string& key, HostSideRequest req, bool temporary,
                                 Then<HostSideResult> reply) {
   Container& c = containers_.at(key);
-  if (c.hostLeg && (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached) &&
+  if (c.hostLeg &&
+      (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached) &&
       c.hostLeg->vrf != req.vrf)
     throw VrfError(describe(c.info) + " already has a leg into host VRF " + c.hostLeg->vrf +
                    "; detach it first");
@@ -264,8 +293,8 @@ void Manager::requestAttachHost(const std::string& key, HostSideRequest req, boo
   req.hostIfname = defaultHostIfname(c.info.id, req.vrf);
   Fd netns = openEntry(c);
   c.hostFrom = temporary ? WantSource::Temporary : WantSource::Request;
-  log::info(describe(c.info) + ": attaching to host VRF " + req.vrf + " through " +
-                req.hostIfname + " (asked over D-Bus" + (temporary ? ", temporary)" : ")"),
+  log::info(describe(c.info) + ": attaching to host VRF " + req.vrf + " through " + req.hostIfname +
+                " (asked over D-Bus" + (temporary ? ", temporary)" : ")"),
             fieldsOf(c.info, c.entry));
   StoredRequest stored;
   stored.runtime = c.info.runtime;
@@ -288,6 +317,10 @@ void Manager::requestDetach(const std::string& key, const std::string& vrf,
   // The part inside is detached when asked for every VRF, or for the one it is in or wants.
   Wanted w = wanted(c);
   bool inside = vrf.empty() || vrf == c.vrf || (w.inside.request && w.inside.request->vrf == vrf);
+  // One interface VRF: out for this instance (its networks and labels ask for it again when the
+  // container starts again); every VRF: the stored detach keeps them all out.
+  if (auto p = c.interfaceParts.find(vrf); !vrf.empty() && p != c.interfaceParts.end())
+    p->second.heldOut = true;
   bool storedLeg = vrf.empty() || (w.host.request && w.host.request->vrf == vrf);
   if (!leg.empty() && !vrf.empty()) {  // only the leg
     detachHostLeg(c, [this, key, shown, reply](Done<bool> d) {
@@ -324,29 +357,27 @@ void Manager::listVrfs(Then<std::vector<HostVrf>> reply) {
 
 void Manager::createVrf(const std::string& vrf, std::optional<uint64_t> table,
                         Then<HostVrf> reply) {
-  worker_->submit(job::CreateVrf{vrf, table, [vrf, reply](Done<HostVrf> d) {
-                                   if (!d)
-                                     log::warning("VRF " + vrf + ": cannot create it: " + d.error,
-                                                  {{"VRF", vrf}});
-                                   else
-                                     log::info("VRF " + vrf + " (table " +
-                                                   std::to_string(d.value->table) +
-                                                   ") is there, as asked over D-Bus",
-                                               {{"VRF", vrf}});
-                                   reply(std::move(d));
-                                 }});
+  worker_->submit(job::CreateVrf{
+      vrf, table, [vrf, reply](Done<HostVrf> d) {
+        if (!d)
+          log::warning("VRF " + vrf + ": cannot create it: " + d.error, {{"VRF", vrf}});
+        else
+          log::info("VRF " + vrf + " (table " + std::to_string(d.value->table) +
+                        ") is there, as asked over D-Bus",
+                    {{"VRF", vrf}});
+        reply(std::move(d));
+      }});
 }
 
 void Manager::deleteVrf(const std::string& vrf, Then<Nothing> reply) {
-  worker_->submit(job::DeleteVrf{vrf, [vrf, reply](Done<Nothing> d) {
-                                   if (!d)
-                                     log::warning("VRF " + vrf + ": cannot delete it: " + d.error,
-                                                  {{"VRF", vrf}});
-                                   else
-                                     log::info("deleted VRF " + vrf + ", as asked over D-Bus",
-                                               {{"VRF", vrf}});
-                                   reply(std::move(d));
-                                 }});
+  worker_->submit(job::DeleteVrf{
+      vrf, [vrf, reply](Done<Nothing> d) {
+        if (!d)
+          log::warning("VRF " + vrf + ": cannot delete it: " + d.error, {{"VRF", vrf}});
+        else
+          log::info("deleted VRF " + vrf + ", as asked over D-Bus", {{"VRF", vrf}});
+        reply(std::move(d));
+      }});
 }
 
 }  // namespace netvrf

@@ -15,10 +15,7 @@ void Manager::onNetwork(NetworkInfo info) {
   if (n.attach != AttachState::None || !worker_) return;
   std::optional<InsideRequest> req;
   try {
-    LabelPlan plan = planFromLabels(n.info.labels, n.info.id);
-    req = std::move(plan.inside);
-    if (plan.host || (req && (req->strict || !req->interfaces.empty())))
-      throw LabelError("on a network only netvrf.vrf and netvrf.table apply");
+    req = planFromNetworkLabels(n.info.labels).bridge;
   } catch (const LabelError& e) {
     n.attach = AttachState::Failed;
     log::warning(describe(n.info) + ": not attached: " + e.what(), {{"NETWORK", n.info.name}});
@@ -115,17 +112,14 @@ void Manager::onNetworkGone(const std::string& key) {
   // bridge before its event arrives, the link monitor sees it leave the VRF, and the attach
   // made again fails (no such interface) just before the network is reported gone.
   if (n.vrf.empty() || !worker_) return;
-  worker_->submit(job::DeleteIfUnused{n.vrf, [vrf = n.vrf](Done<bool> d) {
-                                        log::Fields fields{{"VRF", vrf}};
-                                        if (!d)
-                                          log::warning("VRF " + vrf + ": cannot delete it: " +
-                                                           d.error,
-                                                       fields);
-                                        else if (*d.value)
-                                          log::info("deleted VRF " + vrf +
-                                                        ": its last network is gone",
-                                                    fields);
-                                      }});
+  worker_->submit(job::DeleteIfUnused{
+      n.vrf, [vrf = n.vrf](Done<bool> d) {
+        log::Fields fields{{"VRF", vrf}};
+        if (!d)
+          log::warning("VRF " + vrf + ": cannot delete it: " + d.error, fields);
+        else if (*d.value)
+          log::info("deleted VRF " + vrf + ": its last network is gone", fields);
+      }});
 }
 
 void Manager::onNetworksSynced(NetworksSynced s) {
@@ -140,8 +134,7 @@ void Manager::onNetworksSynced(NetworksSynced s) {
   for (const auto& key : gone) onNetworkGone(key);
 }
 
-void Manager::networkReleased(const std::string& key, const std::string& vrf,
-                              const Done<bool>& d) {
+void Manager::networkReleased(const std::string& key, const std::string& vrf, const Done<bool>& d) {
   auto it = networks_.find(key);
   if (it == networks_.end()) return;
   Network& n = it->second;

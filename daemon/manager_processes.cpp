@@ -47,7 +47,7 @@ Manager::Found Manager::registerProcess(const std::string& name, pid_t pid) {
     return {"", Refusal::InvalidArgument,
             "process " + std::to_string(pid) + " is in the host's namespace: nothing to register"};
   Container c;
-  c.info = ContainerInfo{kProcessRuntime, name, name, {}, false, {}, {}};
+  c.info = ContainerInfo{kProcessRuntime, name, name, {}, false, {}, {}, {}};
   try {
     if (!claim(c, name, pin))
       return {"", Refusal::NameTaken,

@@ -4,6 +4,9 @@
 // file only carries it out.
 #include <fcntl.h>
 
+#include <algorithm>
+#include <set>
+
 #include "manager.hpp"
 
 namespace netvrf {
@@ -18,8 +21,23 @@ void Manager::reconcileAll() {
   changed();
 }
 
+Wanted Manager::wanted(const Container& c) const {
+  return wantedFor(c.info, requests_, c.temporary, config_.policies,
+                   [this, &c](const std::string& id) -> const std::map<std::string, std::string>* {
+                     auto it = networks_.find(networkKey(c.info.runtime, id));
+                     return it == networks_.end() ? nullptr : &it->second.info.labels;
+                   });
+}
+
+bool Manager::anyPending(const Container& c) {
+  if (c.attach == AttachState::Pending || c.hostAttach == AttachState::Pending) return true;
+  for (const auto& [vrf, p] : c.interfaceParts)
+    if (p.state == AttachState::Pending) return true;
+  return false;
+}
+
 void Manager::reconcileLater(const std::string& key, Container& c) {
-  if (!c.again || c.attach == AttachState::Pending || c.hostAttach == AttachState::Pending) return;
+  if (!c.again || anyPending(c)) return;
   Trigger why = *std::exchange(c.again, std::nullopt);
   reconcile(key, c, why);
 }
@@ -32,6 +50,7 @@ void Manager::reconcile(const std::string& key, Container& c, Trigger why) {
   Step host = nextStep(w.host, {c.hostAttach, c.hostFrom, c.hostLeg}, why);
   if (inside == Step::Wait || host == Step::Wait)
     c.again = c.again == Trigger::Reload ? Trigger::Reload : why;
+  reconcileInterfaceVrfs(key, c, w);
 
   if (inside == Step::Detach) {
     log::info(describe(c.info) + ": VRF " + c.vrf +
@@ -104,6 +123,92 @@ void Manager::reconcile(const std::string& key, Container& c, Trigger why) {
     c.hostFrom = w.host.source;
     submitAttachHost(key, c, std::move(netns), std::move(*w.host.request), nullptr);
   }
+}
+
+void Manager::reconcileInterfaceVrfs(const std::string& key, Container& c, const Wanted& w) {
+  log::Fields fields = fieldsOf(c.info, c.entry);
+  if (!w.interfaceError.empty() && w.interfaceError != c.lastError)
+    warn(c, w.interfaceError, fields);
+  std::set<std::string> vrfs;
+  for (const auto& p : w.interfaceVrfs) vrfs.insert(p.request.vrf);
+  for (const auto& [vrf, p] : c.interfaceParts) vrfs.insert(vrf);
+  for (const auto& vrf : vrfs) {
+    auto wantIt = std::find_if(w.interfaceVrfs.begin(), w.interfaceVrfs.end(),
+                               [&](const InterfaceVrf& p) { return p.request.vrf == vrf; });
+    const InterfaceVrf* want = wantIt == w.interfaceVrfs.end() ? nullptr : &*wantIt;
+    Container::InterfacePart& part = c.interfaceParts[vrf];
+    if (part.heldOut) continue;
+    Step step = nextInterfaceStep(want ? &want->request : nullptr,
+                                  {part.state, WantSource::Label, part.asked});
+    if (step == Step::Wait) {
+      if (!c.again) c.again = Trigger::Changed;
+      continue;
+    }
+    if (step == Step::Nothing) {
+      if (!want && part.state != AttachState::Attached) c.interfaceParts.erase(vrf);
+      continue;
+    }
+    Fd netns;
+    try {
+      netns = openEntry(c);
+    } catch (const std::system_error& e) {
+      part.state = AttachState::Failed;
+      warn(c, "VRF " + vrf + ": " + e.what(), fields);
+      continue;
+    }
+    if (step == Step::Detach) {
+      log::info(describe(c.info) + ": VRF " + vrf +
+                    (want ? " is no longer the default for unbound sockets; detaching it first"
+                          : ": no network or label asks for it any more; detaching it"),
+                fields);
+      part.state = AttachState::None;
+      Fd forDetach(fcntl(netns.get(), F_DUPFD_CLOEXEC, 0));
+      submitDetach(key, c, std::move(forDetach), vrf, nullptr);
+      if (!want) continue;
+    }
+    std::string from;
+    for (const auto& f : want->from) from += (from.empty() ? "" : ", ") + f;
+    log::info(describe(c.info) + ": attaching to VRF " + vrf + " (" + from + ")", fields);
+    part.state = AttachState::Pending;
+    part.asked = want->request;
+    job::Attach j{std::move(netns), describe(c.info), want->request, true, nullptr, {}};
+    j.then = [this, key, pid = c.pin.pid, vrf](Done<job::Attach::Result> d) {
+      interfaceAttached(key, pid, vrf, d);
+      jobDone(key, pid);
+    };
+    worker_->submit(std::move(j));
+  }
+}
+
+void Manager::interfaceAttached(const std::string& key, pid_t pid, const std::string& vrf,
+                                const Done<job::Attach::Result>& d) {
+  Container* current = instance(key, pid);
+  if (!current) return;
+  Container& c = *current;
+  auto it = c.interfaceParts.find(vrf);
+  if (it == c.interfaceParts.end()) return;
+  Container::InterfacePart& part = it->second;
+  log::Fields fields = fieldsOf(c.info, c.entry);
+  fields.emplace_back("VRF", vrf);
+  if (!d) {
+    part.state = AttachState::Failed;
+    warn(c, "not attached to VRF " + vrf + ": " + d.error, fields);
+    containerChanged(c);
+    return;
+  }
+  const InsideResult& r = d.value->attached;
+  part.state = AttachState::Attached;
+  part.table = r.vrf.table;
+  part.interfaces = r.interfaces;
+  std::string ifs;
+  for (const auto& i : r.interfaces) ifs += (ifs.empty() ? "" : ", ") + i;
+  log::info(describe(c.info) + ": attached to VRF " + vrf + " (table " +
+                std::to_string(r.vrf.table) + ")" + (ifs.empty() ? "" : ": " + ifs) + "; " +
+                std::to_string(r.routesMoved) + " routes moved" +
+                (part.asked && !part.asked->strict ? "; it takes unbound sockets" : ""),
+            fields);
+  containerChanged(c);
+  changed();
 }
 
 }  // namespace netvrf

@@ -1,7 +1,9 @@
 #include "attach/inside.hpp"
 
 #include <linux/rtnetlink.h>
+#include <strings.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -19,27 +21,38 @@ const char* const kAcceptSysctls[] = {"net/ipv4/tcp_l3mdev_accept", "net/ipv4/ud
 std::map<int, LinkInfo> chooseInterfaces(const std::vector<LinkInfo>& links,
                                          const InsideRequest& req, int vrfIfindex) {
   std::map<int, LinkInfo> chosen;
-  if (req.interfaces.empty()) {
+  if (req.interfaces.empty() && req.macs.empty()) {
     for (const auto& l : links)
       if (!l.loopback && l.kind != "vrf" && (l.master == 0 || l.master == vrfIfindex))
         chosen[l.ifindex] = l;
     return chosen;
   }
-  for (const auto& name : req.interfaces) {
-    if (auto e = ifnameError(name)) throw VrfError(*e);
-    const LinkInfo* link = nullptr;
-    for (const auto& l : links)
-      if (l.name == name) link = &l;
-    if (!link) throw VrfError("no interface " + name + " in this namespace");
-    if (link->loopback) throw VrfError(name + " is the loopback interface; it cannot be enslaved");
-    if (link->kind == "vrf") throw VrfError(name + " is a VRF; it cannot be enslaved");
-    if (link->master != 0 && link->master != vrfIfindex) {
-      std::string master = std::to_string(link->master);
+  auto take = [&](const LinkInfo& link) {
+    const std::string& name = link.name;
+    if (link.loopback) throw VrfError(name + " is the loopback interface; it cannot be enslaved");
+    if (link.kind == "vrf") throw VrfError(name + " is a VRF; it cannot be enslaved");
+    if (link.master != 0 && link.master != vrfIfindex) {
+      std::string master = std::to_string(link.master);
       for (const auto& l : links)
-        if (l.ifindex == link->master) master = l.name;
+        if (l.ifindex == link.master) master = l.name;
       throw VrfError(name + " is a port of " + master + "; release it first");
     }
-    chosen[link->ifindex] = *link;
+    chosen[link.ifindex] = link;
+  };
+  for (const auto& name : req.interfaces) {
+    if (auto e = ifnameError(name)) throw VrfError(*e);
+    auto link =
+        std::find_if(links.begin(), links.end(), [&](const LinkInfo& l) { return l.name == name; });
+    if (link == links.end()) throw VrfError("no interface " + name + " in this namespace");
+    take(*link);
+  }
+  for (const auto& mac : req.macs) {
+    auto link = std::find_if(links.begin(), links.end(), [&](const LinkInfo& l) {
+      return strcasecmp(l.mac.c_str(), mac.c_str()) == 0;
+    });
+    if (link == links.end())
+      throw VrfError("no interface with MAC address " + mac + " in this namespace");
+    take(*link);
   }
   return chosen;
 }

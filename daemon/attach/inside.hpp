@@ -25,6 +25,9 @@ struct InsideRequest {
   // (rule pref 2000) and they accept connections arriving through it (tcp/udp_l3mdev_accept),
   // so an unmodified process keeps working.
   bool strict = false;
+  // And the interfaces with these MAC addresses ("02:42:cb:00:71:02"): a runtime names the
+  // interface of a container on one of its networks by MAC only. Not kept in stored requests.
+  std::vector<std::string> macs;
 };
 
 struct InsideResult {

@@ -39,12 +39,24 @@ std::string ifname(const std::string& label, const std::string& value) {
 
 LabelPlan planFromLabels(const std::map<std::string, std::string>& labels,
                          const std::string& containerId) {
+  LabelPlan plan;
   InsideRequest in;
   HostSideRequest host;
   bool anyInside = false, anyHost = false;
   for (const auto& [label, value] : labels) {
     if (label.rfind("netvrf.", 0) != 0) continue;
     bool isHost = label.rfind("netvrf.host_", 0) == 0;
+    if (label.starts_with("netvrf.vrf.") || label.starts_with("netvrf.default.")) {
+      std::string dev = label.substr(label.find('.', 7) + 1);
+      if (auto e = ifnameError(dev)) bad(label, value, "not an interface name: " + *e);
+      if (label.starts_with("netvrf.vrf.")) {
+        plan.interfaceVrfs[dev] = ifname(label, value);
+      } else {
+        if (value != "true" && value != "false") bad(label, value, "must be true or false");
+        if (value == "true") plan.defaults.insert(dev);
+      }
+      continue;
+    }
     (isHost ? anyHost : anyInside) = true;
     if (label == kVrfLabel) {
       in.vrf = ifname(label, value);
@@ -71,11 +83,19 @@ LabelPlan planFromLabels(const std::map<std::string, std::string>& labels,
     } else {
       bad(label, value,
           "unknown netvrf label (known: netvrf.vrf, netvrf.table, netvrf.interfaces, "
-          "netvrf.strict, netvrf.host_vrf, netvrf.host_table, netvrf.host_addresses, "
+          "netvrf.strict, netvrf.vrf.<interface>, netvrf.default.<interface>, "
+          "netvrf.host_vrf, netvrf.host_table, netvrf.host_addresses, "
           "netvrf.host_gateways, netvrf.host_interface)");
     }
   }
-  LabelPlan plan;
+  for (const auto& dev : plan.defaults)
+    if (!plan.interfaceVrfs.contains(dev))
+      throw LabelError("label netvrf.default." + dev + "=true without netvrf.vrf." + dev +
+                       ": which VRF?");
+  for (const auto& dev : in.interfaces)
+    if (plan.interfaceVrfs.contains(dev))
+      throw LabelError("interface " + dev + " is named by netvrf.interfaces and by netvrf.vrf." +
+                       dev + ": one VRF each");
   if (anyInside) {
     if (in.vrf.empty()) throw LabelError("netvrf.* labels without netvrf.vrf: which VRF?");
     plan.inside = std::move(in);
@@ -89,6 +109,39 @@ LabelPlan planFromLabels(const std::map<std::string, std::string>& labels,
     host.hostIfname = defaultHostIfname(containerId, host.vrf);
     plan.host = std::move(host);
   }
+  return plan;
+}
+
+NetworkLabelPlan planFromNetworkLabels(const std::map<std::string, std::string>& labels) {
+  NetworkLabelPlan plan;
+  InsideRequest bridge;
+  bool anyBridge = false;
+  for (const auto& [label, value] : labels) {
+    if (!label.starts_with("netvrf.")) continue;
+    if (label == kVrfLabel) {
+      bridge.vrf = ifname(label, value);
+      anyBridge = true;
+    } else if (label == "netvrf.table") {
+      bridge.table = tableOf(label, value);
+      anyBridge = true;
+    } else if (label == "netvrf.container_vrf") {
+      plan.containerVrf = ifname(label, value);
+    } else if (label == "netvrf.default") {
+      if (value != "true" && value != "false") bad(label, value, "must be true or false");
+      plan.isDefault = value == "true";
+    } else {
+      bad(label, value,
+          "not a network's netvrf label (known: netvrf.vrf, netvrf.table, "
+          "netvrf.container_vrf, netvrf.default)");
+    }
+  }
+  if (anyBridge) {
+    if (bridge.vrf.empty()) throw LabelError("netvrf.table without netvrf.vrf: which VRF?");
+    bridge.strict = true;
+    plan.bridge = std::move(bridge);
+  }
+  if (plan.isDefault && plan.containerVrf.empty())
+    throw LabelError("label netvrf.default=true without netvrf.container_vrf: which VRF?");
   return plan;
 }
 

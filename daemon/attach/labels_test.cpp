@@ -83,9 +83,62 @@ TEST(Labels, BadValuesNameTheLabel) {
             "label netvrf.strict=yes: must be true or false");
   EXPECT_EQ(errorOf({{"netvrf.vfr", "red"}}),
             "label netvrf.vfr=red: unknown netvrf label (known: netvrf.vrf, netvrf.table, "
-            "netvrf.interfaces, netvrf.strict, netvrf.host_vrf, netvrf.host_table, "
+            "netvrf.interfaces, netvrf.strict, netvrf.vrf.<interface>, "
+            "netvrf.default.<interface>, netvrf.host_vrf, netvrf.host_table, "
             "netvrf.host_addresses, netvrf.host_gateways, netvrf.host_interface)");
   EXPECT_EQ(errorOf({{"netvrf.table", "1001"}}), "netvrf.* labels without netvrf.vrf: which VRF?");
+  EXPECT_EQ(
+      errorOf({{"netvrf.vrf.eth0/1", "red"}}),
+      "label netvrf.vrf.eth0/1=red: not an interface name: the interface name contains '/', ':', "
+      "a space or a control character");
+  EXPECT_EQ(errorOf({{"netvrf.default.eth1", "true"}}),
+            "label netvrf.default.eth1=true without netvrf.vrf.eth1: which VRF?");
+  EXPECT_EQ(
+      errorOf({{"netvrf.vrf", "red"}, {"netvrf.interfaces", "eth1"}, {"netvrf.vrf.eth1", "b"}}),
+      "interface eth1 is named by netvrf.interfaces and by netvrf.vrf.eth1: one VRF each");
+}
+
+TEST(Labels, AnInterfaceInAVrfOfItsOwn) {
+  auto plan = planFromLabels({{"netvrf.vrf.eth1", "mgmt"},
+                              {"netvrf.default.eth1", "true"},
+                              {"netvrf.vrf.eth2", "data"},
+                              {"netvrf.default.eth2", "false"}},
+                             "0123456789ab");
+  EXPECT_FALSE(plan.inside);  // no netvrf.vrf: the other interfaces stay as they are
+  EXPECT_EQ(plan.interfaceVrfs,
+            (std::map<std::string, std::string>{{"eth1", "mgmt"}, {"eth2", "data"}}));
+  EXPECT_EQ(plan.defaults, std::set<std::string>{"eth1"});
+}
+
+TEST(NetworkLabels, BridgeAndContainersVrfs) {
+  auto plan = planFromNetworkLabels({{"netvrf.vrf", "red"},
+                                     {"netvrf.table", "1200"},
+                                     {"netvrf.container_vrf", "blue"},
+                                     {"netvrf.default", "true"},
+                                     {"com.example", "x"}});
+  ASSERT_TRUE(plan.bridge);
+  EXPECT_EQ(plan.bridge->vrf, "red");
+  EXPECT_EQ(plan.bridge->table, 1200u);
+  EXPECT_TRUE(plan.bridge->strict);
+  EXPECT_EQ(plan.containerVrf, "blue");
+  EXPECT_TRUE(plan.isDefault);
+  EXPECT_FALSE(planFromNetworkLabels({{"netvrf.container_vrf", "blue"}}).bridge);
+
+  auto error = [](const std::map<std::string, std::string>& labels) {
+    try {
+      planFromNetworkLabels(labels);
+    } catch (const LabelError& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_EQ(error({{"netvrf.strict", "true"}}),
+            "label netvrf.strict=true: not a network's netvrf label (known: netvrf.vrf, "
+            "netvrf.table, netvrf.container_vrf, netvrf.default)");
+  EXPECT_EQ(error({{"netvrf.default", "true"}}),
+            "label netvrf.default=true without netvrf.container_vrf: which VRF?");
+  EXPECT_EQ(error({{"netvrf.container_vrf", ""}}),
+            "label netvrf.container_vrf=: the interface name is empty");
 }
 
 }  // namespace

@@ -11,7 +11,8 @@ std::string ContainerObject::pathOf(const std::string& key) {
 ContainerObject::ContainerObject(sdbus::IConnection& connection, const ContainerView& view)
     : AdaptorInterfaces(connection, pathOf(view.runtime + "/" + view.id)), v_(view) {
   registerAdaptor();
-  emitInterfacesAddedSignal(std::vector<std::string>{org::netvrf1::Container_adaptor::INTERFACE_NAME});
+  emitInterfacesAddedSignal(
+      std::vector<std::string>{org::netvrf1::Container_adaptor::INTERFACE_NAME});
 }
 
 ContainerObject::~ContainerObject() {
@@ -44,8 +45,21 @@ void ContainerObject::update(const ContainerView& view) {
   check("WantedHostVrf", &ContainerView::wantedHostVrf);
   check("WantedHostFrom", &ContainerView::wantedHostFrom);
   check("LastError", &ContainerView::lastError);
+  check("InterfaceVrfs", &ContainerView::interfaceVrfs);
   v_ = view;
-  if (!changed.empty()) emitPropertiesChangedSignal(org::netvrf1::Container_adaptor::INTERFACE_NAME, changed);
+  if (!changed.empty())
+    emitPropertiesChangedSignal(org::netvrf1::Container_adaptor::INTERFACE_NAME, changed);
+}
+
+std::vector<
+    sdbus::Struct<std::string, uint32_t, std::vector<std::string>, std::string, std::string, bool>>
+ContainerObject::InterfaceVrfs() {
+  std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, std::string,
+                            std::string, bool>>
+      out;
+  for (const auto& p : v_.interfaceVrfs)
+    out.emplace_back(p.vrf, p.table, p.interfaces, p.attach, p.from, p.isDefault);
+  return out;
 }
 
 }  // namespace netvrf

@@ -41,6 +41,9 @@ class ContainerObject
   std::string WantedHostVrf() override { return v_.wantedHostVrf; }
   std::string WantedHostFrom() override { return v_.wantedHostFrom; }
   std::string LastError() override { return v_.lastError; }
+  std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, std::string,
+                            std::string, bool>>
+  InterfaceVrfs() override;
 
   ContainerView v_;
 };

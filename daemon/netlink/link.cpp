@@ -17,6 +17,10 @@ LinkInfo infoOf(rtnl_link* link) {
   l.peer = rtnl_link_get_link(link);
   if (const char* kind = rtnl_link_get_type(link)) l.kind = kind;
   if (const char* alias = rtnl_link_get_ifalias(link)) l.alias = alias;
+  if (nl_addr* mac = rtnl_link_get_addr(link); mac && nl_addr_get_len(mac) == 6) {
+    char buf[32];
+    l.mac = nl_addr2str(mac, buf, sizeof buf);
+  }
   l.loopback = rtnl_link_get_flags(link) & IFF_LOOPBACK;
   l.up = rtnl_link_get_flags(link) & IFF_UP;
   return l;

@@ -16,6 +16,7 @@ struct LinkInfo {
   int peer = 0;      // IFLA_LINK: a veth's peer ifindex (in the peer's namespace)
   std::string kind;  // "vrf", "veth", "bridge"...; empty for physical devices and loopback
   std::string alias;
+  std::string mac;  // "02:42:cb:00:71:02"; empty for devices without one
   bool loopback = false;
   bool up = false;
 };

@@ -15,14 +15,24 @@ namespace netvrf {
 // What a runtime watcher reports to the manager. Watchers gather facts (and pin namespaces) on
 // their own threads; the manager decides what to do with them on the loop thread.
 
+// One of the runtime's networks a container is on, and the MAC address of its interface there
+// (the runtime does not say the interface's name).
+struct ContainerNetwork {
+  std::string id;
+  std::string name;
+  std::string mac;
+  bool operator==(const ContainerNetwork&) const = default;
+};
+
 struct ContainerInfo {
   std::string runtime;  // "docker", ...
   std::string id;
   std::string name;
   std::map<std::string, std::string> labels;
-  bool hostNetwork = false;  // shares the host's namespace: never registered
-  std::string sharesWith;    // id of the container whose namespace it joined, if any
-  std::string image;         // as the runtime names it ("nginx:1.25"); for policies
+  bool hostNetwork = false;                // shares the host's namespace: never registered
+  std::string sharesWith;                  // id of the container whose namespace it joined, if any
+  std::string image;                       // as the runtime names it ("nginx:1.25"); for policies
+  std::vector<ContainerNetwork> networks;  // by name; Docker's and Podman's only
 };
 
 // A running container, with its namespace pinned (or why that failed).

@@ -33,7 +33,7 @@ const char* toString(Step s) {
 }
 
 bool sameRequest(const InsideRequest& a, const InsideRequest& b) {
-  return a.vrf == b.vrf && a.table == b.table && a.interfaces == b.interfaces &&
+  return a.vrf == b.vrf && a.table == b.table && a.interfaces == b.interfaces && a.macs == b.macs &&
          a.strict == b.strict;
 }
 
@@ -71,7 +71,35 @@ Step decide(const WantedPart<Request>& want, const Applied<Request>& applied, Tr
 
 Step nextStep(const WantedPart<InsideRequest>& want, const Applied<InsideRequest>& applied,
               Trigger why) {
-  return decide(want, applied, why);
+  Step step = decide(want, applied, why);
+  bool everyInterface =
+      want.request && want.request->interfaces.empty() && want.request->macs.empty();
+  if (step == Step::Nothing && why == Trigger::Connected && everyInterface &&
+      applied.state == AttachState::Attached && applied.asked &&
+      sameRequest(*want.request, *applied.asked))
+    return Step::Attach;  // idempotent: it takes the interface that came, and nothing else
+  return step;
+}
+
+Step nextInterfaceStep(const InsideRequest* want, const Applied<InsideRequest>& applied) {
+  switch (applied.state) {
+    case AttachState::Pending:
+      return Step::Wait;
+    case AttachState::Attached:
+      if (!want) return Step::Detach;
+      if (applied.asked && sameRequest(*want, *applied.asked)) return Step::Nothing;
+      // No longer the default: only a detach takes its rule for unbound sockets away (then it
+      // is attached again, strict).
+      if (applied.asked && !applied.asked->strict && want->strict) return Step::Detach;
+      return Step::Attach;
+    case AttachState::Failed:
+      // Tried as it is wanted now: not again until that changes (a network comes or goes).
+      if (!want || (applied.asked && sameRequest(*want, *applied.asked))) return Step::Nothing;
+      return Step::Attach;
+    case AttachState::None:
+      break;
+  }
+  return want ? Step::Attach : Step::Nothing;
 }
 
 Step nextStep(const WantedPart<HostSideRequest>& want, const Applied<HostSideRequest>& applied,

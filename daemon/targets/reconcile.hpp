@@ -31,8 +31,10 @@ struct Applied {
 
 // Why a container is reconciled.
 enum class Trigger {
-  Changed,  // it started, a job ended, a link or a request changed: nothing failed is retried
-  Reload,   // the policies may have changed: what a policy asked for is tried again
+  Changed,    // it started, a job ended, a link or a request changed: nothing failed is retried
+  Reload,     // the policies may have changed: what a policy asked for is tried again
+  Connected,  // its interfaces changed (a network connected or disconnected): a VRF that takes
+              // every interface is attached again, for the new one
 };
 
 enum class Step {
@@ -49,6 +51,11 @@ Step nextStep(const WantedPart<InsideRequest>& want, const Applied<InsideRequest
               Trigger why);
 Step nextStep(const WantedPart<HostSideRequest>& want, const Applied<HostSideRequest>& applied,
               Trigger why);
+
+// What one interface VRF of a container (Wanted::interfaceVrfs, by VRF name) needs next: attached
+// while it is wanted (again when what is wanted changed: a network connected), detached once
+// nothing wants it (its last network was disconnected). `want` is null when it is not wanted.
+Step nextInterfaceStep(const InsideRequest* want, const Applied<InsideRequest>& applied);
 
 // Whether two requests ask for the same thing (what the worker is given, not how it is named).
 bool sameRequest(const InsideRequest& a, const InsideRequest& b);

@@ -104,6 +104,61 @@ TEST(Reconcile, AnAttachedRequestDiffersByTableInterfacesOrStrictness) {
   EXPECT_EQ(nextStep(w, a, Trigger::Reload), Step::Detach);
 }
 
+// A network connected while the container runs: a VRF that takes every interface takes the
+// new one too (attached again); one that names its interfaces does not.
+TEST(Reconcile, AConnectedNetworkJoinsAVrfOfEveryInterface) {
+  WantedPart<InsideRequest> w = want(WantSource::Label, "red");
+  Applied<InsideRequest> a = applied(AttachState::Attached, WantSource::Label, "red");
+  EXPECT_EQ(nextStep(w, a, Trigger::Changed), Step::Nothing);
+  EXPECT_EQ(nextStep(w, a, Trigger::Connected), Step::Attach);
+  w.request->interfaces = {"eth0"};
+  a.asked->interfaces = {"eth0"};
+  EXPECT_EQ(nextStep(w, a, Trigger::Connected), Step::Nothing);
+  EXPECT_EQ(
+      nextStep(w, applied(AttachState::Pending, WantSource::Label, "red"), Trigger::Connected),
+      Step::Wait);
+}
+
+TEST(Reconcile, AnInterfaceVrfFollowsItsNetworks) {
+  InsideRequest blue = into("blue");
+  blue.macs = {"02:42:cb:00:71:02"};
+  blue.strict = true;
+  InsideRequest more = blue;
+  more.macs.push_back("02:42:cb:00:71:12");
+  auto at = [](AttachState s, std::optional<InsideRequest> asked) {
+    return Applied<InsideRequest>{s, WantSource::Label, std::move(asked)};
+  };
+  struct {
+    const char* what;
+    const InsideRequest* want;
+    Applied<InsideRequest> applied;
+    Step step;
+  } rows[] = {
+      {"wanted, not applied: attach", &blue, at(AttachState::None, {}), Step::Attach},
+      {"neither: nothing", nullptr, at(AttachState::None, {}), Step::Nothing},
+      {"as wanted: nothing", &blue, at(AttachState::Attached, blue), Step::Nothing},
+      {"a second network connected: attach", &more, at(AttachState::Attached, blue), Step::Attach},
+      {"one of two disconnected: attach as now wanted", &blue, at(AttachState::Attached, more),
+       Step::Attach},
+      {"its last network disconnected: detach", nullptr, at(AttachState::Attached, blue),
+       Step::Detach},
+      {"a job under way: wait", &blue, at(AttachState::Pending, blue), Step::Wait},
+      {"not wanted, a job under way: wait", nullptr, at(AttachState::Pending, blue), Step::Wait},
+      {"failed as wanted: not again", &blue, at(AttachState::Failed, blue), Step::Nothing},
+      {"failed, now wanted otherwise: attach", &more, at(AttachState::Failed, blue), Step::Attach},
+      {"failed, no longer wanted: nothing to undo", nullptr, at(AttachState::Failed, blue),
+       Step::Nothing},
+  };
+  for (const auto& r : rows)
+    EXPECT_EQ(toString(nextInterfaceStep(r.want, r.applied)), std::string(toString(r.step)))
+        << r.what;
+  InsideRequest asDefault = blue;
+  asDefault.strict = false;  // it became the default (its network says so)
+  EXPECT_EQ(nextInterfaceStep(&asDefault, at(AttachState::Attached, blue)), Step::Attach);
+  // And back (a second VRF claimed the default too): the rule goes with a detach first.
+  EXPECT_EQ(nextInterfaceStep(&blue, at(AttachState::Attached, asDefault)), Step::Detach);
+}
+
 TEST(Reconcile, AHostLegIsComparedWithoutItsDerivedName) {
   HostSideRequest leg;
   leg.vrf = "blue";

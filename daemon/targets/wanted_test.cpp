@@ -32,7 +32,26 @@ class WantedTest : public ::testing::Test {
     r.inside.vrf = vrf;
     store_->put(r);
   }
-  Wanted wanted() const { return wantedFor(info_, *store_, temporary_); }
+  Wanted wanted() const {
+    return wantedFor(info_, *store_, temporary_, {},
+                     [this](const std::string& id) -> const std::map<std::string, std::string>* {
+                       auto it = networks_.find(id);
+                       return it == networks_.end() ? nullptr : &it->second;
+                     });
+  }
+  // The container on network `name` (id "id-<name>") through an interface with MAC `mac`.
+  void onNetwork(const std::string& name, const std::string& mac,
+                 std::map<std::string, std::string> labels) {
+    info_.networks.push_back({"id-" + name, name, mac});
+    networks_["id-" + name] = std::move(labels);
+  }
+  static std::vector<std::string> vrfsOf(const Wanted& w) {
+    std::vector<std::string> out;
+    for (const auto& p : w.interfaceVrfs)
+      out.push_back(p.request.vrf + (p.request.strict ? "" : " (default)"));
+    return out;
+  }
+  std::map<std::string, std::map<std::string, std::string>> networks_;
 
   std::string dir_;
   std::optional<RequestStore> store_;
@@ -76,7 +95,7 @@ TEST_F(WantedTest, AStoredDetachKeepsALabelledContainerOut) {
 TEST_F(WantedTest, ATemporaryRequestComesFirstOfAll) {
   info_.labels = {{"netvrf.vrf", "red"}};
   storeInside("blue");
-  temporary_.inside = InsideRequest{"green", std::nullopt, {}, false};
+  temporary_.inside = InsideRequest{"green", std::nullopt, {}, false, {}};
   Wanted w = wanted();
   EXPECT_EQ(w.inside.source, WantSource::Temporary);
   EXPECT_EQ(w.inside.request->vrf, "green");
@@ -119,6 +138,86 @@ TEST_F(WantedTest, AStoredLegGetsThisContainersHostInterface) {
   EXPECT_EQ(w.host.request->hostIfname, defaultHostIfname(info_.id, "green"));
   EXPECT_EQ(w.host.request->containerIfname, defaultContainerIfname("green"));
   EXPECT_EQ(w.inside.source, WantSource::None);  // the parts are independent
+}
+
+// Two networks, each into a VRF of its own inside the container, a third into none.
+TEST_F(WantedTest, EachLabelledNetworkItsOwnVrfInside) {
+  onNetwork("front", "02:42:cb:00:71:02", {{"netvrf.container_vrf", "blue"}});
+  onNetwork("back", "02:42:cb:00:71:12", {{"netvrf.container_vrf", "green"}});
+  onNetwork("plain", "02:42:cb:00:71:22", {});
+  Wanted w = wanted();
+  ASSERT_EQ(w.interfaceVrfs.size(), 2u);
+  EXPECT_EQ(w.interfaceVrfs[0].request.vrf, "blue");
+  EXPECT_EQ(w.interfaceVrfs[0].request.macs, std::vector<std::string>{"02:42:cb:00:71:02"});
+  EXPECT_TRUE(w.interfaceVrfs[0].request.interfaces.empty());
+  EXPECT_EQ(w.interfaceVrfs[0].from, std::vector<std::string>{"network front"});
+  EXPECT_EQ(vrfsOf(w), (std::vector<std::string>{"blue", "green"}));  // no default: all strict
+  EXPECT_EQ(w.inside.source, WantSource::None);
+  EXPECT_TRUE(w.interfaceError.empty());
+  // A network netvrfd does not know (yet) asks for nothing.
+  info_.networks.push_back({"id-unknown", "unknown", "02:42:cb:00:71:32"});
+  EXPECT_EQ(wanted().interfaceVrfs.size(), 2u);
+}
+
+// One default for unbound sockets: netvrf.vrf's VRF, else the one VRF that claims it, else none
+// (and an error when two do).
+TEST_F(WantedTest, OneDefaultAtMost) {
+  onNetwork("front", "02:42:cb:00:71:02",
+            {{"netvrf.container_vrf", "blue"}, {"netvrf.default", "true"}});
+  info_.labels = {{"netvrf.vrf.eth1", "mgmt"}};
+  EXPECT_EQ(vrfsOf(wanted()), (std::vector<std::string>{"blue (default)", "mgmt"}));
+
+  info_.labels["netvrf.default.eth1"] = "true";
+  Wanted w = wanted();
+  EXPECT_EQ(vrfsOf(w), (std::vector<std::string>{"blue", "mgmt"}));
+  EXPECT_EQ(w.interfaceError,
+            "VRFs blue and mgmt both say netvrf.default=true; unbound sockets stay outside every "
+            "VRF");
+
+  info_.labels["netvrf.vrf"] = "red";  // the container's own VRF comes first, without an error
+  w = wanted();
+  EXPECT_EQ(vrfsOf(w), (std::vector<std::string>{"blue", "mgmt"}));
+  EXPECT_TRUE(w.interfaceError.empty());
+  ASSERT_TRUE(w.inside.request);
+  EXPECT_EQ(w.inside.request->vrf, "red");
+  EXPECT_FALSE(w.inside.request->strict);
+}
+
+// A network into the container's own VRF adds nothing (that VRF takes every interface) unless
+// that VRF names its interfaces; a stored detach keeps every VRF out; labels that cannot be used
+// ask for nothing but their error.
+TEST_F(WantedTest, InterfaceVrfsBesideTheContainersOwn) {
+  onNetwork("front", "02:42:cb:00:71:02", {{"netvrf.container_vrf", "red"}});
+  onNetwork("back", "02:42:cb:00:71:12", {{"netvrf.container_vrf", "green"}});
+  info_.labels = {{"netvrf.vrf", "red"}};
+  Wanted w = wanted();
+  EXPECT_EQ(vrfsOf(w), std::vector<std::string>{"green"});
+  EXPECT_TRUE(w.inside.request->macs.empty());
+
+  info_.labels["netvrf.interfaces"] = "eth2";
+  w = wanted();
+  EXPECT_EQ(w.inside.request->interfaces, std::vector<std::string>{"eth2"});
+  EXPECT_EQ(w.inside.request->macs, std::vector<std::string>{"02:42:cb:00:71:02"});
+
+  storeInside("", true);
+  w = wanted();
+  EXPECT_EQ(w.inside.source, WantSource::Detached);
+  EXPECT_TRUE(w.interfaceVrfs.empty());
+
+  store_->erase("docker", "web1", StoredRequest::Part::Inside);
+  info_.labels["netvrf.tabel"] = "1";
+  w = wanted();
+  EXPECT_TRUE(w.interfaceVrfs.empty());
+  EXPECT_FALSE(w.inside.error.empty());
+}
+
+TEST_F(WantedTest, ANetworksBadLabelIsSaidAndTheOthersStillApply) {
+  onNetwork("front", "02:42:cb:00:71:02", {{"netvrf.container_vrf", "blue"}});
+  onNetwork("odd", "02:42:cb:00:71:12", {{"netvrf.strict", "true"}});
+  Wanted w = wanted();
+  EXPECT_EQ(vrfsOf(w), std::vector<std::string>{"blue"});
+  EXPECT_EQ(w.interfaceError.rfind("network odd: label netvrf.strict=true: ", 0), 0u)
+      << w.interfaceError;
 }
 
 }  // namespace

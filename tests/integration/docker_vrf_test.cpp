@@ -244,5 +244,85 @@ TEST_F(DockerVrfKernel, LabelledNetworkHasItsBridgeInAHostVrfUntilItIsRemoved) {
   EXPECT_TRUE(logSays(d, "deleted VRF blue: its last network is gone")) << d.log();
 }
 
+// A VRF per network inside the container: each network labelled netvrf.container_vrf puts the
+// container's interface on it into that VRF, followed through connect, disconnect and restart.
+TEST_F(DockerVrfKernel, EachLabelledNetworkPutsItsInterfaceIntoItsOwnVrf) {
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string a = docker_.uniqueName("cva"), b = docker_.uniqueName("cvb"),
+              m = docker_.uniqueName("cvm");
+  createNetwork(a, {"--label", "netvrf.container_vrf=blue", "--subnet", "203.0.113.160/28"});
+  createNetwork(b, {"--label", "netvrf.container_vrf=green", "--label", "netvrf.default=true",
+                    "--subnet", "203.0.113.176/28"});
+  createNetwork(m, {"--label", "netvrf.container_vrf=mgmt", "--subnet", "203.0.113.192/28"});
+  std::string name = docker_.uniqueName("multi");
+  docker_.runDetached(name, {"--network", a});
+  // The interface on `network`, found by the MAC Docker gave it, and its master.
+  auto deviceOn = [&](const std::string& network) {
+    std::string mac = docker_.inspect(
+        name, "{{(index .NetworkSettings.Networks \"" + network + "\").MacAddress}}");
+    for (const auto& l : ipJson(name, {"link", "show"}))
+      if (!mac.empty() && l.value("address", "") == mac) return l.value("ifname", "");
+    return std::string();
+  };
+  auto masterOn = [&](const std::string& network) {
+    std::string dev = deviceOn(network);
+    return dev.empty() ? std::string("(no interface)") : masterOf(name, dev);
+  };
+  auto gateway = [&](const std::string& network) {
+    return docker_.inspect(name,
+                           "{{(index .NetworkSettings.Networks \"" + network + "\").Gateway}}");
+  };
+  auto pingsThrough = [&](const std::string& vrf, const std::string& to) {
+    return run({"ip", "netns", "exec", name, "busybox", "ping", "-c", "1", "-W", "5", "-I", vrf,
+                to})
+               .status == 0;
+  };
+  ASSERT_TRUE(waitUntil([&] { return masterOn(a) == "blue"; }, 20s)) << d.log();
+
+  // Connected while it runs: within a second or so, its interface is in green, which takes the
+  // unbound sockets (the network says netvrf.default=true).
+  ASSERT_EQ(docker_.cli({"network", "connect", b, name}).status, 0);
+  auto connected = std::chrono::steady_clock::now();
+  ASSERT_TRUE(waitUntil([&] { return masterOn(b) == "green"; }, 10s)) << d.log();
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - connected);
+  std::cout << "docker network connect -> in its VRF: " << took.count() << " ms\n";
+  EXPECT_LT(took, 3s) << d.log();
+  EXPECT_EQ(masterOn(a), "blue");
+  json green = ipJson(name, {"-d", "link", "show", "green"});
+  ASSERT_EQ(green.size(), 1u);
+  uint32_t greenTable = green[0]["linkinfo"]["info_data"]["table"];
+  json rules = ipJson(name, {"rule", "show", "pref", "2000"});
+  ASSERT_EQ(rules.size(), 1u) << rules.dump();
+  EXPECT_EQ(rules[0].value("table", ""), std::to_string(greenTable)) << rules.dump();
+  EXPECT_TRUE(pingsThrough("blue", gateway(a))) << d.log();
+  EXPECT_TRUE(pingsThrough("green", gateway(b))) << d.log();
+
+  // A restart: a new namespace, both interfaces in their VRFs again.
+  ASSERT_EQ(docker_.cli({"restart", "-t", "0", name}).status, 0);
+  pid_t pid = docker_.pid(name);
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return entryNs(name) == nsIdentityOfPath("/proc/" + std::to_string(pid) + "/ns/net") &&
+               masterOn(a) == "blue" && masterOn(b) == "green";
+      },
+      20s))
+      << d.log();
+  EXPECT_TRUE(pingsThrough("blue", gateway(a))) << d.log();
+  EXPECT_TRUE(pingsThrough("green", gateway(b))) << d.log();
+
+  // A third network at run time, then gone again: its VRF comes and goes (netvrf made it).
+  ASSERT_EQ(docker_.cli({"network", "connect", m, name}).status, 0);
+  ASSERT_TRUE(waitUntil([&] { return masterOn(m) == "mgmt"; }, 10s)) << d.log();
+  EXPECT_TRUE(pingsThrough("mgmt", gateway(m))) << d.log();
+  ASSERT_EQ(docker_.cli({"network", "disconnect", m, name}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return ipJson(name, {"link", "show", "mgmt"}).empty(); }, 10s))
+      << d.log();
+  EXPECT_EQ(masterOn(a), "blue");
+  EXPECT_EQ(masterOn(b), "green");
+  EXPECT_TRUE(logSays(d, "(network " + a + ")")) << d.log();
+}
+
 }  // namespace
 }  // namespace netvrf::test

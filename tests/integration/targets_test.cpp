@@ -26,7 +26,11 @@ namespace {
 // Keeps the jobs it is given until the test answers them, in order, as the real worker would.
 class FakeWorker : public Worker {
  public:
-  void submit(Job job) override { jobs_.push_back(std::move(job)); }
+  void submit(Job job) override {
+    if (auto* a = std::get_if<job::Attach>(&job)) asked.push_back(a->request);
+    jobs_.push_back(std::move(job));
+  }
+  std::vector<InsideRequest> asked;  // every attach it was given, in order
 
   // The jobs not answered yet, as "attach red", "detach red", "attach-host blue"...
   std::vector<std::string> queued() const {
@@ -159,12 +163,14 @@ class Targets : public ::testing::Test {
 
   // Container `name` starts (its runtime says so), in `box`'s namespace.
   void starts(const std::string& name, const Sandbox& box,
-              std::map<std::string, std::string> labels = {}) {
+              std::map<std::string, std::string> labels = {},
+              std::vector<ContainerNetwork> networks = {}) {
     ContainerRunning r;
     r.info.runtime = "docker";
     r.info.id = idOf(name);
     r.info.name = name;
     r.info.labels = std::move(labels);
+    r.info.networks = std::move(networks);
     r.info.image = "netvrf-test/busybox:v2";
     r.pin = pinNetns(box.pid(), std::nullopt);
     manager().handle(std::move(r));
@@ -290,6 +296,101 @@ TEST_F(Targets, BadLabelsAreRefusedOnceWithTheirError) {
   EXPECT_NE(v.lastError.find("netvrf.table"), std::string::npos) << v.lastError;
   manager().reconcileAll();
   EXPECT_EQ(worker_.queued(), Queued{});
+}
+
+// Docker's networks, as the runtime lists them: netvrf.container_vrf puts each container's
+// interface on them into that VRF inside the container.
+class InterfaceTargets : public Targets {
+ protected:
+  void SetUp() override {
+    Targets::SetUp();
+    NetworksSynced s{"docker", {}};
+    s.networks.push_back({"docker", "n-front", "front", "br-front",
+                          {{"netvrf.container_vrf", "blue"}}});
+    s.networks.push_back({"docker", "n-back", "back", "br-back",
+                          {{"netvrf.container_vrf", "green"}, {"netvrf.default", "true"}}});
+    s.networks.push_back({"docker", "n-mgmt", "mgmt", "br-mgmt",
+                          {{"netvrf.container_vrf", "mgmt"}, {"netvrf.default", "true"}}});
+    s.networks.push_back({"docker", "n-plain", "plain", "br-plain", {}});
+    manager().handle(std::move(s));
+  }
+  const ContainerNetwork front{"n-front", "front", "02:42:cb:00:71:02"};
+  const ContainerNetwork back{"n-back", "back", "02:42:cb:00:71:12"};
+  const ContainerNetwork mgmt{"n-mgmt", "mgmt", "02:42:cb:00:71:22"};
+  const ContainerNetwork plain{"n-plain", "plain", "02:42:cb:00:71:32"};
+};
+
+TEST_F(InterfaceTargets, EachNetworkItsVrfAndConnectsAreFollowed) {
+  Sandbox web1;
+  starts("web1", web1, {{"netvrf.vrf", "red"}}, {front, plain});
+  // Its interface VRFs first: the container's own VRF takes the interfaces they leave.
+  ASSERT_EQ(worker_.queued(), (Queued{"attach blue", "attach red"}));
+  EXPECT_EQ(worker_.asked[0].macs, std::vector<std::string>{front.mac});
+  EXPECT_TRUE(worker_.asked[0].strict) << "netvrf.vrf's VRF is the default";
+  EXPECT_TRUE(worker_.asked[1].macs.empty());
+  worker_.succeed();
+  worker_.succeed();
+  ContainerView v = view("web1");
+  ASSERT_EQ(v.interfaceVrfs.size(), 1u);
+  EXPECT_EQ(v.interfaceVrfs[0].vrf, "blue");
+  EXPECT_EQ(v.interfaceVrfs[0].attach, "attached");
+  EXPECT_EQ(v.interfaceVrfs[0].from, "network front");
+  EXPECT_FALSE(v.interfaceVrfs[0].isDefault);
+  EXPECT_EQ(v.vrf, "red");
+
+  // docker network connect back: its VRF, and red again for an interface it takes.
+  starts("web1", web1, {{"netvrf.vrf", "red"}}, {front, plain, back});
+  EXPECT_EQ(worker_.queued(), (Queued{"attach green", "attach red"}));
+  EXPECT_TRUE(worker_.asked[2].strict);
+  worker_.succeed();
+  worker_.succeed();
+  // Seen again unchanged (a resync): nothing.
+  starts("web1", web1, {{"netvrf.vrf", "red"}}, {front, plain, back});
+  EXPECT_EQ(worker_.queued(), Queued{});
+  // docker network disconnect front: blue goes (netvrf made it; nothing is left in it).
+  starts("web1", web1, {{"netvrf.vrf", "red"}}, {plain, back});
+  EXPECT_EQ(worker_.queued(), Queued{"detach blue"});
+  worker_.succeed();
+  v = view("web1");
+  ASSERT_EQ(v.interfaceVrfs.size(), 1u);
+  EXPECT_EQ(v.interfaceVrfs[0].vrf, "green");
+  EXPECT_EQ(v.vrf, "red") << "the container's own VRF stays";
+}
+
+TEST_F(InterfaceTargets, OneDefaultForUnboundSocketsAndTwoAreAnError) {
+  Sandbox a, b;
+  starts("a", a, {}, {front, back});
+  ASSERT_EQ(worker_.queued(), (Queued{"attach blue", "attach green"}));
+  EXPECT_TRUE(worker_.asked[0].strict);
+  EXPECT_FALSE(worker_.asked[1].strict) << "back says netvrf.default=true";
+  worker_.succeed();
+  worker_.succeed();
+  EXPECT_TRUE(view("a").interfaceVrfs[1].isDefault);
+
+  starts("b", b, {}, {back, mgmt});
+  EXPECT_EQ(worker_.queued(), (Queued{"attach green", "attach mgmt"}));
+  EXPECT_TRUE(worker_.asked[2].strict);
+  EXPECT_TRUE(worker_.asked[3].strict);
+  EXPECT_NE(view("b").lastError.find("Z VRFs green and mgmt both say netvrf.default=true; "
+                                     "unbound sockets stay outside every VRF"),
+            std::string::npos)
+      << view("b").lastError;
+}
+
+TEST_F(InterfaceTargets, ADetachOverTheApiHoldsAnInterfaceVrfOutForThisInstance) {
+  Sandbox web1;
+  starts("web1", web1, {}, {front});
+  worker_.succeed();
+  std::optional<Done<std::vector<std::string>>> reply;
+  manager().requestDetach("docker/" + idOf("web1"), "blue",
+                          [&](Done<std::vector<std::string>> d) { reply = std::move(d); });
+  EXPECT_EQ(worker_.queued(), Queued{"detach blue"});
+  worker_.succeed();
+  ASSERT_TRUE(reply && *reply);
+  EXPECT_EQ(view("web1").interfaceVrfs[0].attach, "detached");
+  starts("web1", web1, {}, {front});  // a resync
+  EXPECT_EQ(worker_.queued(), Queued{});
+  EXPECT_EQ(requests_->all().size(), 0u) << "nothing stored: the network asks again next time";
 }
 
 }  // namespace

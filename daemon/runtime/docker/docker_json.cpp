@@ -77,8 +77,10 @@ std::optional<Event> parseEvent(std::string_view line) {
   e.action = stringOf(j, "Action");
   if (auto actor = j.find("Actor"); actor != j.end()) {
     e.id = stringOf(*actor, "ID");
-    if (auto attributes = actor->find("Attributes"); attributes != actor->end())
+    if (auto attributes = actor->find("Attributes"); attributes != actor->end()) {
       e.name = stringOf(*attributes, "name");
+      e.container = stringOf(*attributes, "container");
+    }
   }
   e.timeNano = int64Of(j, "timeNano");
   if (e.action.empty() || e.id.empty()) return std::nullopt;
@@ -105,6 +107,12 @@ Container parseInspect(std::string_view body) {
     c.networkMode = j.value("HostConfig", json::object()).value("NetworkMode", "");
     c.sandboxKey = j.value("NetworkSettings", json::object()).value("SandboxKey", "");
     c.labels = stringMap(j.value("Config", json::object()), "Labels");
+    const json& settings = j.value("NetworkSettings", json::object());
+    if (settings.is_object())
+      if (auto nets = settings.find("Networks"); nets != settings.end() && nets->is_object())
+        for (const auto& [name, n] : nets->items())
+          if (n.is_object())
+            c.networks.push_back({stringOf(n, "NetworkID"), name, stringOf(n, "MacAddress")});
     const json& config = j.value("Config", json::object());
     if (config.is_object() && config.contains("Image") && config["Image"].is_string())
       c.image = config["Image"].get<std::string>();

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/container_event.hpp"
+
 // Parsing of Docker Engine API 1.41 documents. Pure functions: no I/O.
 namespace netvrf::docker {
 
@@ -17,6 +19,7 @@ struct Event {
   std::string action;  // "start", "die", "destroy", "rename"...
   std::string id;
   std::string name;
+  std::string container;  // a network's connect and disconnect: the container's id
   int64_t timeNano = 0;
 };
 
@@ -34,6 +37,8 @@ struct Container {
   std::string sandboxKey;   // the namespace's own mount; empty in container: mode
   std::map<std::string, std::string> labels;
   std::string image;  // Config.Image: the reference it was run with
+  // NetworkSettings.Networks: each network's id and name, and the MAC of its interface there.
+  std::vector<ContainerNetwork> networks;
 
   bool hostNetwork() const { return networkMode == "host"; }
   std::string sharedWith() const;  // "<id>" for "container:<id>", else empty

@@ -101,6 +101,34 @@ TEST(DockerInspect, ContainerModeAndHostMode) {
   EXPECT_TRUE(host.hostNetwork());
 }
 
+// Captured after `docker network connect nvt-capb nvt-cap2`: the interfaces are named by MAC.
+TEST(DockerInspect, EachNetworkWithTheMacOfItsInterface) {
+  Container c = parseInspect(slurp("docker-inspect-two-networks.json"));
+  ASSERT_EQ(c.networks.size(), 2u);
+  EXPECT_EQ(c.networks[0].name, "nvt-capa");
+  EXPECT_EQ(c.networks[0].id, "35ac3139f4e227848d1c91b89243d2bc824de6b2bc8ca11d0d5f326630cf36b4");
+  EXPECT_EQ(c.networks[0].mac, "02:42:cb:00:71:82");
+  EXPECT_EQ(c.networks[1].name, "nvt-capb");
+  EXPECT_EQ(c.networks[1].mac, "02:42:cb:00:71:92");
+  EXPECT_TRUE(parseInspect(slurp("docker-inspect-cap4.json")).networks.size() <= 1);
+}
+
+// Docker says which container a network's connect and disconnect concern in an attribute
+// (and says a disconnect twice).
+TEST(DockerEvents, ConnectAndDisconnectNameTheContainer) {
+  std::vector<Event> events;
+  std::istringstream lines(slurp("docker-network-connect-events.jsonl"));
+  for (std::string line; std::getline(lines, line);)
+    if (auto e = parseEvent(line)) events.push_back(*e);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[1].action, "connect");
+  EXPECT_EQ(events[1].name, "nvt-capb");
+  EXPECT_EQ(events[1].container,
+            "913233849d81896bd49f1d94b77705e02340f2b62ddc4e57c5d6c9d95a9168eb");
+  EXPECT_EQ(events[2].action, "disconnect");
+  EXPECT_EQ(events[2].container, events[1].container);
+}
+
 TEST(DockerInspect, MalformedDocumentsThrow) {
   EXPECT_THROW(parseInspect("{"), std::runtime_error);
   EXPECT_THROW(parseInspect("{}"), std::runtime_error);

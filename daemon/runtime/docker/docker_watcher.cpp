@@ -7,11 +7,12 @@ namespace netvrf::docker {
 namespace {
 
 // rename: the entry follows the container's new name. Networks: create and destroy, for the
-// netvrf.vrf label on bridge networks. Podman filters on its own names ("died", "remove"), though
+// netvrf.vrf label on bridge networks; connect and disconnect, for netvrf.container_vrf. Podman filters on its own names ("died", "remove"), though
 // it reports "die"; both engines accept names they do not know.
 constexpr const char* kFilters =
     R"({"type":["container","network"],)"
-    R"("event":["start","die","died","destroy","remove","rename","create"]})";
+    R"("event":["start","die","died","destroy","remove","rename","create","connect",)"
+    R"("disconnect"]})";
 
 }  // namespace
 
@@ -96,6 +97,14 @@ void Watcher::handleNetwork(const Event& e) {
     sink_(NetworkGone{runtime_, e.id});
     return;
   }
+  if (e.action == "connect" || e.action == "disconnect") {
+    // A running container's interfaces changed: the manager hears it as the container seen
+    // again. The connects of a container that is starting come before it runs: its start
+    // follows, and one that stops is disconnected after it died.
+    if (e.container.empty()) return;
+    if (auto running = resolve(e.container)) sink_(std::move(*running));
+    return;
+  }
   if (e.action != "create") return;
   auto r = api_.get("/networks/" + e.id);
   if (r.status == 404) return;  // removed again already
@@ -147,7 +156,8 @@ std::optional<ContainerRunning> Watcher::resolve(const std::string& id) {
   auto c = inspect(id);
   if (!c || !c->running || c->pid <= 0) return std::nullopt;
   ContainerRunning r;
-  r.info = {runtime_, c->id, c->name, c->labels, c->hostNetwork(), c->sharedWith(), c->image};
+  r.info = {runtime_,        c->id,    c->name,    c->labels, c->hostNetwork(),
+            c->sharedWith(), c->image, c->networks};
   if (r.info.hostNetwork) return r;
   try {
     if (auto expected = expectedNs(*c)) {
