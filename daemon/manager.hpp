@@ -13,26 +13,17 @@
 #include "common/log.hpp"
 #include "config.hpp"
 #include "loop/event_loop.hpp"
-#include "netlink/link_monitor.hpp"
+#include "links/link_watch.hpp"
 #include "netns/netns_dir.hpp"
 #include "netns/ownership.hpp"
+#include "networks/networks.hpp"
+#include "registry/netns_registry.hpp"
 #include "runtime/container_event.hpp"
 #include "targets/reconcile.hpp"
 #include "targets/requests.hpp"
 #include "targets/wanted.hpp"
 
 namespace netvrf {
-
-// What netvrfd did with a running container's namespace.
-enum class BindingState {
-  Registered,   // its namespace is mounted under the netns directory
-  HostNetwork,  // it shares the host's namespace: nothing to register
-  NameInvalid,  // the name template gives no name iproute2 can use
-  NameTaken,    // every candidate name is held by someone else
-  Failed,       // pinning or mounting failed (logged with the cause)
-};
-
-const char* toString(BindingState s);  // "registered", "host-network", ...
 
 // One VRF inside a container for some of its interfaces (targets/wanted.hpp InterfaceVrf), as
 // the API shows it.
@@ -71,9 +62,10 @@ struct ContainerView {
   std::vector<InterfaceVrfView> interfaceVrfs;
 };
 
-// Owns the state of every container that runtimes report, and keeps the netns directory in
-// line with it: registers a running container's namespace, removes the entry the moment its
-// process exits, and never touches an entry it did not create. Runs on the loop thread only.
+// What netvrfd does for containers: the netns registry (registry/netns_registry.hpp) follows
+// them and their entries; the manager holds what is wanted of each registered container's VRFs
+// and reconciles the kernel to it (the one step in manager_reconcile.cpp), owns the runtimes'
+// networks, hears links change behind its back, and answers the API. Runs on the loop thread.
 class Manager {
  public:
   Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, RequestStore& requests,
@@ -81,18 +73,21 @@ class Manager {
 
   // At start: keeps the entries of a previous run whose container still runs, removes the
   // others (their container died while netvrfd was down).
-  void adoptPrevious();
+  void adoptPrevious() { registry_.adoptPrevious(); }
 
   // Initial sync: `onSynced` runs once every expected runtime has reported a first list, or
   // reported that it is not running.
-  void expectRuntime(const std::string& runtime);
+  void expectRuntime(const std::string& runtime) { registry_.expectRuntime(runtime); }
   std::function<void()> onSynced;
   std::function<void()> onChanged;  // after any registration change
 
   void handle(RuntimeEvent event);
 
   // Where jobs go (the AttachWorker); none: labels are ignored.
-  void setWorker(Worker* worker) { worker_ = worker; }
+  void setWorker(Worker* worker) {
+    worker_ = worker;
+    networks_.setWorker(worker);
+  }
   // The host's VRFs as the worker found them after a job (on the loop thread).
   void hostVrfsSeen(const std::vector<HostVrf>& vrfs);
 
@@ -116,32 +111,14 @@ class Manager {
   std::vector<ContainerView> containers() const;
   std::optional<ContainerView> container(const std::string& key) const;
 
-  // Why the manager turned down what the API asked of it; dbus/error_names.hpp names each for
-  // the bus.
-  enum class Refusal {
-    None,
-    NoSuchContainer,
-    AmbiguousContainer,  // the id prefix names several
-    NotRegistered,       // it runs, but has no namespace entry
-    NoSuchNetwork,
-    AmbiguousNetwork,
-    InvalidName,
-    InvalidArgument,
-    NameTaken,
-    NoSuchProcess,
-    NoSuchNamespace,
-    NotOwned,      // an entry netvrfd did not make, or one a container owns
-    LimitReached,  // out of file descriptors
-    Failed,
-  };
+  // Why the API was turned down (registry/refusal.hpp), and what it found.
+  using Refusal = netvrf::Refusal;
+  using Found = netvrf::Found;
   // For the API. A registered container by name or id prefix, as the docker CLI takes them;
   // otherwise why not, and a one-line message.
-  struct Found {
-    std::string key;
-    Refusal why = Refusal::None;
-    std::string error;
-  };
-  Found findRegistered(const std::string& which) const;
+  Found findRegistered(const std::string& which) const {
+    return registry_.findRegistered(which);
+  }
   // Attach or detach on the attach worker; `reply` gets the outcome, on the loop thread.
   // A successful attach is stored (by runtime and container name, targets/requests.hpp) and
   // applied again whenever a container of that name starts; `temporary`: for this instance of
@@ -165,19 +142,20 @@ class Manager {
                                                         const std::string& vrf);
   std::string describeJson() const;  // the whole state, for Describe()
 
-  // A runtime's bridge network as the API shows it.
-  struct NetworkView {
-    std::string runtime, id, name, bridge;
-    std::string vrf;  // the host VRF its bridge is in; empty when none
-  };
-  std::vector<NetworkView> networks() const;
-  Found findNetwork(const std::string& which) const;  // by name or id prefix
+  // The runtimes' bridge networks (networks/networks.hpp), for the API.
+  using NetworkView = Networks::View;
+  std::vector<NetworkView> networks() const { return networks_.views(); }
+  Found findNetwork(const std::string& which) const { return networks_.find(which); }
   // Its bridge into host VRF `vrf` / out of its VRF. Throw VrfError when that cannot be asked
   // now (an attach under way, already in another VRF).
   void requestNetworkAttach(const std::string& key, const std::string& vrf,
-                            std::optional<uint64_t> table, Then<InsideResult> reply);
+                            std::optional<uint64_t> table, Then<InsideResult> reply) {
+    networks_.requestAttach(key, vrf, table, std::move(reply));
+  }
   // `reply` gets the VRF the bridge left, or "" when it was in none.
-  void requestNetworkDetach(const std::string& key, Then<std::string> reply);
+  void requestNetworkDetach(const std::string& key, Then<std::string> reply) {
+    networks_.requestDetach(key, std::move(reply));
+  }
   // After a container's state changed (registration or attachment).
   std::function<void(const ContainerView&)> onContainerChanged;
   std::function<void(const std::string& key)> onContainerGone;  // no longer followed at all
@@ -192,23 +170,18 @@ class Manager {
 
   // Plain processes (runtime "process"): `name` becomes the netns entry of PID `pid`'s
   // namespace until the process exits or UnregisterNamespace. Errors as in Found.
-  Found registerProcess(const std::string& name, pid_t pid);
-  Found unregisterProcess(const std::string& name);
-  struct NamespaceView {
-    std::string name;
-    std::string runtime;  // empty: not netvrfd's entry
-    std::string owner;    // the container's name (or the process's entry name)
-    uint32_t pid = 0;
-  };
-  std::vector<NamespaceView> namespaces() const;  // every entry in the netns directory
+  Found registerProcess(const std::string& name, pid_t pid) {
+    return registry_.registerProcess(name, pid);
+  }
+  Found unregisterProcess(const std::string& name) { return registry_.unregisterProcess(name); }
+  using NamespaceView = NetnsRegistry::NamespaceView;
+  std::vector<NamespaceView> namespaces() const { return registry_.namespaces(); }
 
  private:
+  // What is wanted of, and applied to, one registered container's VRFs; made when it is
+  // registered, gone with its binding (b, the registry's, lives as long).
   struct Container {
-    ContainerInfo info;
-    BindingState state = BindingState::Failed;
-    std::string entry;  // set while Registered
-    PinnedNetns pin;    // the pidfd tells when the process exits
-    EventLoop::Source exitWatch;
+    const Binding* b = nullptr;
     TemporaryRequests temporary;  // asked with --temporary for this instance
     // Where what was last asked of the attach worker came from, and what it was: a reload
     // takes back only what a policy attached.
@@ -233,68 +206,27 @@ class Manager {
     std::map<std::string, InterfacePart> interfaceParts;
     // Something changed while a job of it was under way: why, to reconcile once it is done.
     std::optional<Trigger> again;
-    // A registration that failed for a reason that may pass (the state directory full or
-    // read-only): the pin is kept and it is tried again, later each time.
-    bool retryable = false;
-    EventLoop::Source retry;
-    std::chrono::milliseconds retryAfter{0};
-    std::string lastFailure;
     // The last attach, detach or check of this instance that went wrong, and when.
     std::string lastError;
     std::chrono::system_clock::time_point lastErrorAt;
     // The routes in its VRF's table after the last attach: put back when the VRF or an
     // interface is taken away behind netvrfd's back and its labels ask for it again.
     std::shared_ptr<const RouteSnapshot> vrfRoutes;
-    // While attached inside: hears the links of its namespace, and checks its VRF shortly after
-    // they changed (manager_links.cpp).
-    std::optional<LinkMonitor> links;
-    EventLoop::Source linksWatch;
-    EventLoop::Source linksSettle;
   };
 
-  // A runtime's bridge network, attached to a host VRF when labelled netvrf.vrf.
-  struct Network {
-    NetworkInfo info;
-    AttachState attach = AttachState::None;
-    std::string vrf;       // asked for (Pending) or in (Attached)
-    bool heldOff = false;  // detached by hand: its label is not applied again
-  };
-
-  // The keys of containers_ ("docker/3f2a...") and networks_ ("net:docker/5c1e...").
+  // The keys of containers_: "docker/3f2a...", as the registry's.
   static std::string keyOf(const std::string& runtime, const std::string& id) {
-    return runtime + "/" + id;
-  }
-  static std::string networkKey(const std::string& runtime, const std::string& id) {
-    return "net:" + runtime + "/" + id;
+    return NetnsRegistry::keyOf(runtime, id);
   }
 
-  void onNetwork(NetworkInfo info);
-  void onNetworkGone(const std::string& key);
-  void onNetworksSynced(NetworksSynced s);
-  void submitNetworkAttach(const std::string& key, Network& n, InsideRequest req,
-                           Then<InsideResult> reply);
-  void networkAttached(const std::string& key, const std::string& vrf,
-                       const Done<job::Attach::Result>& d);
-  void networkReleased(const std::string& key, const std::string& vrf, const Done<bool>& d);
-
-  void onRunning(ContainerRunning r);
-  void scheduleRetry(const std::string& key, Container& c);
-  void retryRegistration(const std::string& key);
-  void onStopped(const std::string& key);
-  void onRuntimeList(RuntimeSynced s);
-  void onAvailability(const RuntimeAvailability& a);
-  void onProcessExit(const std::string& key);
-
-  void registerContainer(Container& c, PinnedNetns pin);
-  // Tries to claim `entry` for `c`; false when it is taken.
-  bool claim(Container& c, const std::string& entry, PinnedNetns& pin);
-  void unregister(Container& c, const std::string& why);
-  // Stops following a container (after unregister); returns the next one.
-  std::map<std::string, Container>::iterator forget(std::map<std::string, Container>::iterator it);
-  void setState(Container& c, BindingState state, const std::string& detail);
-  void watchExit(const std::string& key, Container& c);
-  std::vector<std::string> candidateNames(const ContainerInfo& info) const;
-  void runtimeSynced(const std::string& runtime);
+  // What the registry says (manager.cpp).
+  NetnsRegistry::Events registryEvents();
+  void registered(const std::string& key);
+  void seenAgain(const std::string& key, bool networks, bool connected);
+  void unregistered(const std::string& key);
+  void forgotten(const std::string& key);
+  // The attach state of registered `key`, made when first asked for.
+  Container& target(const std::string& key);
   // The one reconcile step (manager_reconcile.cpp): each part of `c` (inside, host leg) is
   // brought to what it wants now, as targets/reconcile.hpp decides. A part whose job is under
   // way is reconciled again when that job is done (reconcileLater).
@@ -310,13 +242,16 @@ class Manager {
   // The container `key` if it is still the registered instance `pid` a job was asked for.
   Container* instance(const std::string& key, pid_t pid);
   // Link changes behind netvrfd's back (manager_links.cpp).
+  // While attached inside, the links of its namespace are followed (links_) and its VRF is
+  // checked shortly after they changed.
   void watchLinks(const std::string& key, Container& c);
-  static void stopWatchingLinks(Container& c);
-  void linksChanged(const std::string& key);
+  // Its own VRF is no longer attached: stops following its links unless an interface VRF is.
+  void unwatchLinks(const std::string& key, const Container& c);
   void checkLinks(const std::string& key);
   void linksChecked(const std::string& key, pid_t pid, const std::string& vrf,
                     const Done<CheckResult>& d);
-  void hostLinksChanged();
+  void interfaceVrfChecked(const std::string& key, pid_t pid, const std::string& vrf,
+                           const Done<CheckResult>& d);
   void hostVrfsChecked();
   void clearHostVrf(const HostVrf& gone);
   Wanted wanted(const Container& c) const;
@@ -326,6 +261,8 @@ class Manager {
                     std::shared_ptr<const RouteSnapshot> restore, Then<InsideResult> reply);
   void insideAttached(const std::string& key, pid_t pid, const std::string& vrf,
                       const Done<job::Attach::Result>& d);
+  // "attached to VRF red (table 1001): eth0; 3 routes moved", for the log.
+  static std::string attachedText(const std::string& vrf, const InsideResult& r);
   void submitAttachHost(const std::string& key, Container& c, Fd netns, HostSideRequest leg,
                         Then<HostSideResult> reply);
   void hostAttached(const std::string& key, pid_t pid, const std::string& vrf,
@@ -341,32 +278,27 @@ class Manager {
   template <typename T>
   void storeDetach(const std::string& key, bool inside, bool host, Done<T>& d);
   void detachHostLeg(Container& c, Then<bool> reply = nullptr);
-  Fd openEntry(const Container& c) const;  // its netns entry; throws std::system_error
+  Fd openEntry(const Container& c) const { return registry_.openEntry(*c.b); }
   void changed();
   void containerChanged(const Container& c);
+  void bindingChanged(const std::string& key);  // with or without a Container
   // Logs `what` about `c` as a warning and keeps it as its last error (file and line are the
   // caller's).
   void warn(Container& c, const std::string& what, const log::Fields& fields,
             const std::source_location& where = std::source_location::current());
-  ContainerView viewOf(const Container& c) const;
+  ContainerView viewOf(const Binding& b, const Container* c) const;
+  ContainerView viewOf(const Container& c) const { return viewOf(*c.b, &c); }
 
   EventLoop& loop_;
   NetnsDir& netnsDir_;
-  OwnershipStore& store_;
   RequestStore& requests_;
   const Config& config_;
-  NsIdentity hostNs_;
-  std::map<std::string, Container> containers_;  // by runtime/id
-  std::map<std::string, std::string> entries_;   // our live entries: name -> runtime/id
-  std::map<std::string, Network> networks_;      // by net:runtime/id
-  std::set<std::string> pendingRuntimes_;
-  std::map<std::string, bool> runtimeUp_;
-  bool synced_ = false;
+  NetnsRegistry registry_;
+  std::map<std::string, Container> containers_;  // registered ones, by runtime/id
+  Networks networks_;
   Worker* worker_ = nullptr;
   std::vector<HostVrf> hostVrfs_;
-  std::optional<LinkMonitor> hostLinks_;
-  EventLoop::Source hostLinksWatch_;
-  EventLoop::Source hostLinksSettle_;
+  LinkWatch links_;
 };
 
 }  // namespace netvrf

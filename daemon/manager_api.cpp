@@ -15,31 +15,18 @@
 
 namespace netvrf {
 
-const char* toString(BindingState s) {
-  switch (s) {
-    case BindingState::Registered:
-      return "registered";
-    case BindingState::HostNetwork:
-      return "host-network";
-    case BindingState::NameInvalid:
-      return "name-invalid";
-    case BindingState::NameTaken:
-      return "name-taken";
-    case BindingState::Failed:
-      break;
-  }
-  return "failed";
-}
-
-ContainerView Manager::viewOf(const Container& c) const {
+ContainerView Manager::viewOf(const Binding& b, const Container* target) const {
+  Container none;  // nothing asked of the worker for it yet
+  none.b = &b;
+  const Container& c = target ? *target : none;
   ContainerView v;
-  v.runtime = c.info.runtime;
-  v.id = c.info.id;
-  v.name = c.info.name;
-  v.entry = c.state == BindingState::Registered ? c.entry : "";
+  v.runtime = c.b->info.runtime;
+  v.id = c.b->info.id;
+  v.name = c.b->info.name;
+  v.entry = c.b->state == BindingState::Registered ? c.b->entry : "";
   v.netnsPath = v.entry.empty() ? "" : netnsDir_.pathOf(v.entry);
-  v.pid = c.state == BindingState::Registered ? uint32_t(c.pin.pid) : 0;
-  v.state = toString(c.state);
+  v.pid = c.b->state == BindingState::Registered ? uint32_t(c.b->pin.pid) : 0;
+  v.state = toString(c.b->state);
   v.vrf = c.attach == AttachState::Attached ? c.vrf : "";
   v.table = c.attach == AttachState::Attached ? c.table : 0;
   v.interfaces = c.attach == AttachState::Attached ? c.interfaces : std::vector<std::string>{};
@@ -53,7 +40,7 @@ ContainerView Manager::viewOf(const Container& c) const {
     std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &utc);
     v.lastError = std::string(when) + " " + c.lastError;
   }
-  if (c.state != BindingState::Registered) return v;
+  if (c.b->state != BindingState::Registered) return v;
   Wanted w = wanted(c);
   if (w.inside.request) v.wantedVrf = w.inside.request->vrf;
   v.wantedFrom = w.inside.from();
@@ -94,14 +81,18 @@ static nlohmann::json interfaceVrfsJson(const std::vector<InterfaceVrfView>& par
 
 std::vector<ContainerView> Manager::containers() const {
   std::vector<ContainerView> out;
-  for (const auto& [key, c] : containers_) out.push_back(viewOf(c));
+  for (const auto& [key, b] : registry_.all()) {
+    auto it = containers_.find(key);
+    out.push_back(viewOf(b, it == containers_.end() ? nullptr : &it->second));
+  }
   return out;
 }
 
 std::optional<ContainerView> Manager::container(const std::string& key) const {
+  const Binding* b = registry_.find(key);
+  if (!b) return std::nullopt;
   auto it = containers_.find(key);
-  if (it == containers_.end()) return std::nullopt;
-  return viewOf(it->second);
+  return viewOf(*b, it == containers_.end() ? nullptr : &it->second);
 }
 
 std::string Manager::describeJson() const {
@@ -127,43 +118,17 @@ std::string Manager::describeJson() const {
                                    {"from", v.wantedFrom},
                                    {"host_vrf", v.wantedHostVrf},
                                    {"host_from", v.wantedHostFrom}}}});
-  doc["networks"] = nlohmann::json::array();
-  for (const auto& [key, n] : networks_)
-    doc["networks"].push_back({{"runtime", n.info.runtime},
-                               {"id", n.info.id},
-                               {"name", n.info.name},
-                               {"bridge", n.info.bridge},
-                               {"vrf", n.attach == AttachState::Attached ? n.vrf : ""},
-                               {"attach", toString(n.attach)}});
+  doc["networks"] = networks_.json();
   doc["vrfs"] = nlohmann::json::array();
   for (const auto& v : hostVrfs_)
     doc["vrfs"].push_back(
         {{"name", v.name}, {"table", v.table}, {"interfaces", v.interfaces}, {"owned", v.owned}});
   doc["requests"] = nlohmann::json::parse(requestsJson(requests_.all()));
   doc["runtimes"] = nlohmann::json::object();
-  for (const auto& [runtime, up] : runtimeUp_)
+  for (const auto& [runtime, up] : registry_.runtimes())
     doc["runtimes"][runtime] = up ? "connected" : "not reachable";
   doc["summary"] = summary();
   return doc.dump();
-}
-
-Manager::Found Manager::findRegistered(const std::string& which) const {
-  std::vector<const Container*> byId;
-  const Container* byName = nullptr;
-  for (const auto& [key, c] : containers_) {
-    if (c.info.name == which) byName = &c;
-    if (!which.empty() && c.info.id.rfind(which, 0) == 0) byId.push_back(&c);
-  }
-  const Container* c = byName ? byName : byId.size() == 1 ? byId.front() : nullptr;
-  if (!c && byId.size() > 1)
-    return {"", Refusal::AmbiguousContainer,
-            "'" + printableName(which) + "' matches " + std::to_string(byId.size()) +
-                " containers; give more of the id"};
-  if (!c) return {"", Refusal::NoSuchContainer, "no container " + printableName(which)};
-  if (c->state != BindingState::Registered)
-    return {"", Refusal::NotRegistered,
-            describe(c->info) + " has no namespace entry (" + toString(c->state) + ")"};
-  return {keyOf(c->info.runtime, c->info.id), Refusal::None, ""};
 }
 
 template <typename T>
@@ -190,13 +155,13 @@ void Manager::storeAttach(const std::string& key, StoredRequest request, bool te
   try {
     requests_.put(std::move(request));
   } catch (const std::system_error& e) {
-    d = Done<T>::failed(describe(c.info) + " is in VRF " + vrf +
+    d = Done<T>::failed(describe(c.b->info) + " is in VRF " + vrf +
                         " now, but the request is not kept: " + e.what());
-    log::warning(d.error, fieldsOf(c.info, c.entry));
+    log::warning(d.error, fieldsOf(c.b->info, c.b->entry));
     return;
   }
-  log::info(describe(c.info) + ": kept the request for VRF " + vrf + " (" + requests_.path() + ")",
-            fieldsOf(c.info, c.entry));
+  log::info(describe(c.b->info) + ": kept the request for VRF " + vrf + " (" + requests_.path() + ")",
+            fieldsOf(c.b->info, c.b->entry));
   containerChanged(c);
 }
 
@@ -207,7 +172,7 @@ void Manager::storeDetach(const std::string& key, bool inside, bool host, Done<T
   Container& c = it->second;
   LabelPlan labels;
   try {
-    labels = planFromLabels(c.info.labels, c.info.id);
+    labels = planFromLabels(c.b->info.labels, c.b->info.id);
   } catch (const LabelError&) {
     // Labels that cannot be used attach nothing: nothing to keep out.
   }
@@ -222,18 +187,18 @@ void Manager::storeDetach(const std::string& key, bool inside, bool host, Done<T
         c.temporary.host.reset();
       if (labelled) {
         StoredRequest out;
-        out.runtime = c.info.runtime;
-        out.name = c.info.name;
+        out.runtime = c.b->info.runtime;
+        out.name = c.b->info.name;
         out.part = part;
         out.detached = true;
         requests_.put(std::move(out));
       } else {
-        requests_.erase(c.info.runtime, c.info.name, part);
+        requests_.erase(c.b->info.runtime, c.b->info.name, part);
       }
     }
   } catch (const std::system_error& e) {
-    d = Done<T>::failed(describe(c.info) + " is detached now, but that is not kept: " + e.what());
-    log::warning(d.error, fieldsOf(c.info, c.entry));
+    d = Done<T>::failed(describe(c.b->info) + " is detached now, but that is not kept: " + e.what());
+    log::warning(d.error, fieldsOf(c.b->info, c.b->entry));
     return;
   }
   containerChanged(c);
@@ -244,7 +209,8 @@ std::optional<std::vector<std::string>> Manager::forgetStopped(const std::string
   std::vector<std::string> vrfs;
   std::vector<StoredRequest> gone;
   for (const auto& r : requests_.all()) {
-    bool running = std::any_of(containers_.begin(), containers_.end(), [&](const auto& kv) {
+    const auto& all = registry_.all();
+    bool running = std::any_of(all.begin(), all.end(), [&](const auto& kv) {
       return kv.second.info.runtime == r.runtime && kv.second.info.name == r.name;
     });
     if (r.name != name || running || (!vrf.empty() && r.vrf() != vrf)) continue;
@@ -263,15 +229,15 @@ std::optional<std::vector<std::string>> Manager::forgetStopped(const std::string
 
 void Manager::requestAttach(const std::string& key, InsideRequest req, bool temporary,
                             Then<InsideResult> reply) {
-  Container& c = containers_.at(key);
+  Container& c = target(key);
   Fd netns = openEntry(c);
   c.insideFrom = temporary ? WantSource::Temporary : WantSource::Request;
-  log::info(describe(c.info) + ": attaching to VRF " + req.vrf + " (asked over D-Bus" +
+  log::info(describe(c.b->info) + ": attaching to VRF " + req.vrf + " (asked over D-Bus" +
                 (temporary ? ", temporary)" : ")"),
-            fieldsOf(c.info, c.entry));
+            fieldsOf(c.b->info, c.b->entry));
   StoredRequest stored;
-  stored.runtime = c.info.runtime;
-  stored.name = c.info.name;
+  stored.runtime = c.b->info.runtime;
+  stored.name = c.b->info.name;
   stored.part = StoredRequest::Part::Inside;
   stored.inside = req;
   submitAttach(key, c, std::move(netns), std::move(req), nullptr,
@@ -283,22 +249,22 @@ void Manager::requestAttach(const std::string& key, InsideRequest req, bool temp
 
 void Manager::requestAttachHost(const std::string& key, HostSideRequest req, bool temporary,
                                 Then<HostSideResult> reply) {
-  Container& c = containers_.at(key);
+  Container& c = target(key);
   if (c.hostLeg &&
       (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached) &&
       c.hostLeg->vrf != req.vrf)
-    throw VrfError(describe(c.info) + " already has a leg into host VRF " + c.hostLeg->vrf +
+    throw VrfError(describe(c.b->info) + " already has a leg into host VRF " + c.hostLeg->vrf +
                    "; detach it first");
   if (req.containerIfname.empty()) req.containerIfname = defaultContainerIfname(req.vrf);
-  req.hostIfname = defaultHostIfname(c.info.id, req.vrf);
+  req.hostIfname = defaultHostIfname(c.b->info.id, req.vrf);
   Fd netns = openEntry(c);
   c.hostFrom = temporary ? WantSource::Temporary : WantSource::Request;
-  log::info(describe(c.info) + ": attaching to host VRF " + req.vrf + " through " + req.hostIfname +
+  log::info(describe(c.b->info) + ": attaching to host VRF " + req.vrf + " through " + req.hostIfname +
                 " (asked over D-Bus" + (temporary ? ", temporary)" : ")"),
-            fieldsOf(c.info, c.entry));
+            fieldsOf(c.b->info, c.b->entry));
   StoredRequest stored;
-  stored.runtime = c.info.runtime;
-  stored.name = c.info.name;
+  stored.runtime = c.b->info.runtime;
+  stored.name = c.b->info.name;
   stored.part = StoredRequest::Part::Host;
   stored.host = req;
   submitAttachHost(key, c, std::move(netns), std::move(req),
@@ -310,7 +276,7 @@ void Manager::requestAttachHost(const std::string& key, HostSideRequest req, boo
 
 void Manager::requestDetach(const std::string& key, const std::string& vrf,
                             Then<std::vector<std::string>> reply) {
-  Container& c = containers_.at(key);
+  Container& c = target(key);
   std::string leg = c.hostLeg && (vrf.empty() || vrf == c.hostLeg->vrf) ? c.hostLeg->vrf : "";
   // The leg is said to be left only when it was up.
   std::string shown = c.hostAttach == AttachState::Attached ? leg : "";

@@ -3,7 +3,6 @@
 // kernel's state (on the attach worker, after any job already queued), and a difference is
 // reported, shown on the bus, and attached again where a label asks for it.
 #include <fcntl.h>
-#include <sys/epoll.h>
 
 #include <algorithm>
 
@@ -14,11 +13,7 @@
 
 namespace netvrf {
 
-using namespace std::chrono_literals;
-
 namespace {
-// Link changes come in bursts (a delete releases every port first): one check after the last.
-constexpr auto kSettle = 200ms;
 
 std::string joined(const std::vector<std::string>& v) {
   std::string out;
@@ -28,57 +23,73 @@ std::string joined(const std::vector<std::string>& v) {
 }  // namespace
 
 void Manager::watchLinks(const std::string& key, Container& c) {
-  stopWatchingLinks(c);
   try {
-    Fd netns = openEntry(c);
-    c.links = runInNetns(netns.get(), [] { return LinkMonitor(); });
-    c.linksWatch =
-        loop_.addIo(c.links->fd(), EPOLLIN, [this, key](uint32_t) { linksChanged(key); });
+    links_.watch(key, openEntry(c).get());
   } catch (const std::system_error& e) {
-    c.links.reset();
-    log::warning(describe(c.info) + ": cannot follow the links of its namespace: " + e.what() +
+    log::warning(describe(c.b->info) + ": cannot follow the links of its namespace: " + e.what() +
                      "; a VRF deleted behind netvrfd's back will go unnoticed",
-                 fieldsOf(c.info, c.entry));
+                 fieldsOf(c.b->info, c.b->entry));
   }
 }
 
-void Manager::stopWatchingLinks(Container& c) {
-  c.linksSettle.reset();
-  c.linksWatch.reset();
-  c.links.reset();
-}
-
-void Manager::linksChanged(const std::string& key) {
-  auto it = containers_.find(key);
-  if (it == containers_.end() || !it->second.links) return;
-  Container& c = it->second;
-  try {
-    if (!c.links->drain()) return;
-  } catch (const std::system_error& e) {
-    log::warning(describe(c.info) + ": link notifications failed: " + e.what(),
-                 fieldsOf(c.info, c.entry));
-    stopWatchingLinks(c);
-    return;
-  }
-  c.linksSettle = loop_.addTimer(kSettle, [this, key] { checkLinks(key); });
+void Manager::unwatchLinks(const std::string& key, const Container& c) {
+  for (const auto& [vrf, p] : c.interfaceParts)
+    if (p.state == AttachState::Attached) return;
+  links_.stop(key);
 }
 
 void Manager::checkLinks(const std::string& key) {
   auto it = containers_.find(key);
   if (it == containers_.end()) return;
   Container& c = it->second;
-  c.linksSettle.reset();
-  if (c.attach != AttachState::Attached || c.state != BindingState::Registered || !worker_) return;
-  Fd netns;
-  try {
-    netns = openEntry(c);
-  } catch (const std::system_error&) {
-    return;  // it is going: its exit is handled on its own
-  }
-  worker_->submit(job::Check{std::move(netns), c.vrf, c.interfaces, c.table, true,
-                             [this, key, pid = c.pin.pid, vrf = c.vrf](Done<CheckResult> d) {
-                               linksChecked(key, pid, vrf, d);
-                             }});
+  if (c.b->state != BindingState::Registered || !worker_) return;
+  pid_t pid = c.b->pin.pid;
+  auto check = [&](const std::string& vrf, const std::vector<std::string>& interfaces,
+                   uint32_t table, Then<CheckResult> then) {
+    try {
+      worker_->submit(job::Check{openEntry(c), vrf, interfaces, table, true, std::move(then)});
+    } catch (const std::system_error&) {
+      // It is going: its exit is handled on its own.
+    }
+  };
+  for (const auto& [vrf, p] : c.interfaceParts)
+    if (p.state == AttachState::Attached)
+      check(vrf, p.interfaces, p.table, [this, key, pid, vrf](Done<CheckResult> d) {
+        interfaceVrfChecked(key, pid, vrf, d);
+      });
+  if (c.attach == AttachState::Attached)
+    check(c.vrf, c.interfaces, c.table, [this, key, pid, vrf = c.vrf](Done<CheckResult> d) {
+      linksChecked(key, pid, vrf, d);
+    });
+}
+
+// An interface VRF someone deleted, or an interface someone took out of it: what is wanted is
+// attached again (its networks and labels still ask for it).
+void Manager::interfaceVrfChecked(const std::string& key, pid_t pid, const std::string& vrf,
+                                  const Done<CheckResult>& d) {
+  Container* current = instance(key, pid);
+  if (!current || !d) return;
+  Container& c = *current;
+  auto it = c.interfaceParts.find(vrf);
+  if (it == c.interfaceParts.end() || it->second.state != AttachState::Attached) return;
+  Container::InterfacePart& part = it->second;
+  std::vector<std::string> gone;
+  for (const auto& i : part.interfaces)
+    if (std::find(d.value->enslaved.begin(), d.value->enslaved.end(), i) ==
+        d.value->enslaved.end())
+      gone.push_back(i);
+  if (d.value->vrf && gone.empty()) return;
+  log::Fields fields = fieldsOf(c.b->info, c.b->entry);
+  fields.emplace_back("VRF", vrf);
+  warn(c,
+       (!d.value->vrf ? "VRF " + vrf + " was deleted" : joined(gone) + " left VRF " + vrf) +
+           " behind netvrfd's back; attaching it again, as its networks and labels ask",
+       fields);
+  part.state = AttachState::None;
+  part.asked.reset();
+  part.interfaces.clear();
+  containerChanged(c);
+  reconcile(key, c);
 }
 
 void Manager::linksChecked(const std::string& key, pid_t pid, const std::string& vrf,
@@ -87,7 +98,7 @@ void Manager::linksChecked(const std::string& key, pid_t pid, const std::string&
   if (it == containers_.end()) return;
   Container& c = it->second;
   // Asked about an instance or an attachment that is no longer the current one.
-  if (!d || c.pin.pid != pid || c.attach != AttachState::Attached || c.vrf != vrf) return;
+  if (!d || c.b->pin.pid != pid || c.attach != AttachState::Attached || c.vrf != vrf) return;
   const CheckResult& found = *d.value;
   std::vector<std::string> gone;
   for (const auto& i : c.interfaces)
@@ -99,7 +110,7 @@ void Manager::linksChecked(const std::string& key, pid_t pid, const std::string&
   std::string asked = w.inside.source == WantSource::Label     ? "as its labels ask"
                       : w.inside.source == WantSource::Request ? "as its stored request asks"
                                                                : "as asked for this instance";
-  log::Fields fields = fieldsOf(c.info, c.entry);
+  log::Fields fields = fieldsOf(c.b->info, c.b->entry);
   fields.emplace_back("VRF", c.vrf);
   std::string what =
       !found.vrf ? "VRF " + c.vrf + " was deleted" : joined(gone) + " left VRF " + c.vrf;
@@ -107,7 +118,7 @@ void Manager::linksChecked(const std::string& key, pid_t pid, const std::string&
                    (again ? "; attaching it again, " + asked : ""),
                fields);
   if (!found.vrf) {
-    stopWatchingLinks(c);
+    unwatchLinks(key, c);
     c.attach = AttachState::None;
     c.vrf.clear();
     c.table = 0;
@@ -118,18 +129,15 @@ void Manager::linksChecked(const std::string& key, pid_t pid, const std::string&
   containerChanged(c);
   changed();
   if (!again) return;
-  stopWatchingLinks(c);  // watched again once attached again
+  unwatchLinks(key, c);  // watched again once attached again
   c.attach = AttachState::None;
   reconcile(key, c);
 }
 
 void Manager::watchHostLinks() {
   try {
-    hostLinks_.emplace();
-    hostLinksWatch_ =
-        loop_.addIo(hostLinks_->fd(), EPOLLIN, [this](uint32_t) { hostLinksChanged(); });
+    links_.watchHost();
   } catch (const std::system_error& e) {
-    hostLinks_.reset();
     log::warning(std::string("cannot follow the host's links: ") + e.what() +
                  "; host VRFs changed by others show only at the next change netvrfd makes");
   }
@@ -137,22 +145,6 @@ void Manager::watchHostLinks() {
 
 void Manager::refreshHostVrfs() {
   if (worker_) listVrfs(nullptr);
-}
-
-void Manager::hostLinksChanged() {
-  try {
-    if (!hostLinks_->drain()) return;
-  } catch (const std::system_error& e) {
-    log::warning(std::string("host link notifications failed: ") + e.what());
-    hostLinksWatch_.reset();
-    hostLinks_.reset();
-    return;
-  }
-  if (!worker_) return;
-  hostLinksSettle_ = loop_.addTimer(kSettle, [this] {
-    hostLinksSettle_.reset();
-    refreshHostVrfs();
-  });
 }
 
 // A host VRF that is gone, whoever deleted it, leaves its catch-all routes, which would keep its
@@ -180,17 +172,7 @@ void Manager::hostVrfsChecked() {
   auto cause = [&](const std::string& vrf, const std::string& ifname) {
     return vrfThere(vrf) ? ifname + " left VRF " + vrf : "VRF " + vrf + " was deleted";
   };
-  bool any = false;
-  for (auto& [key, n] : networks_) {
-    if (n.attach != AttachState::Attached || inVrf(n.vrf, n.info.bridge)) continue;
-    std::string vrf = std::exchange(n.vrf, "");
-    n.attach = AttachState::None;
-    any = true;
-    log::warning(describe(n.info) + ": " + cause(vrf, n.info.bridge) + " behind netvrfd's back" +
-                     (n.heldOff ? "" : "; attaching it again if labelled"),
-                 {{"NETWORK", n.info.name}, {"VRF", vrf}});
-    onNetwork(n.info);  // attaches it again when labelled
-  }
+  bool any = networks_.checkAgainst(hostVrfs_);
   for (auto& [key, c] : containers_) {
     if (c.hostAttach != AttachState::Attached || !c.hostLeg ||
         inVrf(c.hostLeg->vrf, c.hostLeg->hostIfname))
@@ -199,7 +181,7 @@ void Manager::hostVrfsChecked() {
     warn(c, cause(c.hostLeg->vrf, c.hostLeg->hostIfname) +
                      " behind netvrfd's back; its leg is removed and made again if its labels "
                      "ask for one",
-                 fieldsOf(c.info, c.entry));
+                 fieldsOf(c.b->info, c.b->entry));
     detachHostLeg(c);
     containerChanged(c);
     reconcile(key, c);

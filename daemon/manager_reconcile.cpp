@@ -13,8 +13,9 @@ namespace netvrf {
 
 void Manager::reconcileAll() {
   if (!worker_) return;
-  for (auto& [key, c] : containers_) {
-    if (c.state != BindingState::Registered) continue;
+  for (const auto& [key, b] : registry_.all()) {
+    if (b.state != BindingState::Registered) continue;
+    Container& c = target(key);
     reconcile(key, c, Trigger::Reload);
     containerChanged(c);
   }
@@ -22,10 +23,9 @@ void Manager::reconcileAll() {
 }
 
 Wanted Manager::wanted(const Container& c) const {
-  return wantedFor(c.info, requests_, c.temporary, config_.policies,
-                   [this, &c](const std::string& id) -> const std::map<std::string, std::string>* {
-                     auto it = networks_.find(networkKey(c.info.runtime, id));
-                     return it == networks_.end() ? nullptr : &it->second.info.labels;
+  return wantedFor(c.b->info, requests_, c.temporary, config_.policies,
+                   [this, &c](const std::string& id) {
+                     return networks_.labelsOf(c.b->info.runtime, id);
                    });
 }
 
@@ -43,9 +43,9 @@ void Manager::reconcileLater(const std::string& key, Container& c) {
 }
 
 void Manager::reconcile(const std::string& key, Container& c, Trigger why) {
-  if (!worker_ || c.state != BindingState::Registered) return;
+  if (!worker_ || c.b->state != BindingState::Registered) return;
   Wanted w = wanted(c);
-  log::Fields fields = fieldsOf(c.info, c.entry);
+  log::Fields fields = fieldsOf(c.b->info, c.b->entry);
   Step inside = nextStep(w.inside, {c.attach, c.insideFrom, c.insideAsked}, why);
   Step host = nextStep(w.host, {c.hostAttach, c.hostFrom, c.hostLeg}, why);
   if (inside == Step::Wait || host == Step::Wait)
@@ -53,7 +53,7 @@ void Manager::reconcile(const std::string& key, Container& c, Trigger why) {
   reconcileInterfaceVrfs(key, c, w);
 
   if (inside == Step::Detach) {
-    log::info(describe(c.info) + ": VRF " + c.vrf +
+    log::info(describe(c.b->info) + ": VRF " + c.vrf +
                   " came from a policy that no longer asks for it; detaching it",
               fields);
     try {
@@ -66,7 +66,7 @@ void Manager::reconcile(const std::string& key, Container& c, Trigger why) {
     }
   }
   if (host == Step::Detach) {
-    log::info(describe(c.info) + ": its leg into host VRF " + c.hostLeg->vrf +
+    log::info(describe(c.b->info) + ": its leg into host VRF " + c.hostLeg->vrf +
                   " came from a policy that no longer asks for it; removing it",
               fields);
     detachHostLeg(c);
@@ -85,7 +85,7 @@ void Manager::reconcile(const std::string& key, Container& c, Trigger why) {
   if (inside == Step::Refuse || host == Step::Refuse) containerChanged(c);  // shows the error
   if (inside == Step::Nothing && c.attach == AttachState::None &&
       w.inside.source == WantSource::Detached)
-    log::info(describe(c.info) +
+    log::info(describe(c.b->info) +
                   ": kept out of VRFs: a detach is stored for it "
                   "(netvrfctl attach undoes it)",
               fields);
@@ -110,14 +110,14 @@ void Manager::reconcile(const std::string& key, Container& c, Trigger why) {
     return part.source == WantSource::Label ? std::string() : " (" + part.from() + ")";
   };
   if (inside == Step::Attach) {
-    log::info(describe(c.info) + ": attaching to VRF " + w.inside.request->vrf + because(w.inside),
+    log::info(describe(c.b->info) + ": attaching to VRF " + w.inside.request->vrf + because(w.inside),
               fields);
     c.insideFrom = w.inside.source;
     // Routes set only after its VRF was taken away behind our back.
     submitAttach(key, c, forJob(), std::move(*w.inside.request), c.vrfRoutes, nullptr);
   }
   if (host == Step::Attach) {
-    log::info(describe(c.info) + ": attaching to host VRF " + w.host.request->vrf + " through " +
+    log::info(describe(c.b->info) + ": attaching to host VRF " + w.host.request->vrf + " through " +
                   w.host.request->hostIfname + because(w.host),
               fields);
     c.hostFrom = w.host.source;
@@ -126,7 +126,7 @@ void Manager::reconcile(const std::string& key, Container& c, Trigger why) {
 }
 
 void Manager::reconcileInterfaceVrfs(const std::string& key, Container& c, const Wanted& w) {
-  log::Fields fields = fieldsOf(c.info, c.entry);
+  log::Fields fields = fieldsOf(c.b->info, c.b->entry);
   if (!w.interfaceError.empty() && w.interfaceError != c.lastError)
     warn(c, w.interfaceError, fields);
   std::set<std::string> vrfs;
@@ -157,7 +157,7 @@ void Manager::reconcileInterfaceVrfs(const std::string& key, Container& c, const
       continue;
     }
     if (step == Step::Detach) {
-      log::info(describe(c.info) + ": VRF " + vrf +
+      log::info(describe(c.b->info) + ": VRF " + vrf +
                     (want ? " is no longer the default for unbound sockets; detaching it first"
                           : ": no network or label asks for it any more; detaching it"),
                 fields);
@@ -168,11 +168,11 @@ void Manager::reconcileInterfaceVrfs(const std::string& key, Container& c, const
     }
     std::string from;
     for (const auto& f : want->from) from += (from.empty() ? "" : ", ") + f;
-    log::info(describe(c.info) + ": attaching to VRF " + vrf + " (" + from + ")", fields);
+    log::info(describe(c.b->info) + ": attaching to VRF " + vrf + " (" + from + ")", fields);
     part.state = AttachState::Pending;
     part.asked = want->request;
-    job::Attach j{std::move(netns), describe(c.info), want->request, true, nullptr, {}};
-    j.then = [this, key, pid = c.pin.pid, vrf](Done<job::Attach::Result> d) {
+    job::Attach j{std::move(netns), describe(c.b->info), want->request, true, nullptr, {}};
+    j.then = [this, key, pid = c.b->pin.pid, vrf](Done<job::Attach::Result> d) {
       interfaceAttached(key, pid, vrf, d);
       jobDone(key, pid);
     };
@@ -188,7 +188,7 @@ void Manager::interfaceAttached(const std::string& key, pid_t pid, const std::st
   auto it = c.interfaceParts.find(vrf);
   if (it == c.interfaceParts.end()) return;
   Container::InterfacePart& part = it->second;
-  log::Fields fields = fieldsOf(c.info, c.entry);
+  log::Fields fields = fieldsOf(c.b->info, c.b->entry);
   fields.emplace_back("VRF", vrf);
   if (!d) {
     part.state = AttachState::Failed;
@@ -200,11 +200,8 @@ void Manager::interfaceAttached(const std::string& key, pid_t pid, const std::st
   part.state = AttachState::Attached;
   part.table = r.vrf.table;
   part.interfaces = r.interfaces;
-  std::string ifs;
-  for (const auto& i : r.interfaces) ifs += (ifs.empty() ? "" : ", ") + i;
-  log::info(describe(c.info) + ": attached to VRF " + vrf + " (table " +
-                std::to_string(r.vrf.table) + ")" + (ifs.empty() ? "" : ": " + ifs) + "; " +
-                std::to_string(r.routesMoved) + " routes moved" +
+  if (!links_.watching(key)) watchLinks(key, c);
+  log::info(describe(c.b->info) + ": " + attachedText(vrf, r) +
                 (part.asked && !part.asked->strict ? "; it takes unbound sockets" : ""),
             fields);
   containerChanged(c);

@@ -312,6 +312,14 @@ TEST_F(DockerVrfKernel, EachLabelledNetworkPutsItsInterfaceIntoItsOwnVrf) {
   EXPECT_TRUE(pingsThrough("blue", gateway(a))) << d.log();
   EXPECT_TRUE(pingsThrough("green", gateway(b))) << d.log();
 
+  // Deleted behind netvrfd's back: made again, with its interface and routes.
+  ASSERT_EQ(run({"ip", "-n", name, "link", "del", "green"}).status, 0);
+  ASSERT_TRUE(waitUntil([&] { return masterOn(b) == "green"; }, 10s)) << d.log();
+  EXPECT_TRUE(logSays(d, "VRF green was deleted behind netvrfd's back; attaching it again"))
+      << d.log();
+  EXPECT_TRUE(pingsThrough("green", gateway(b))) << d.log();
+  EXPECT_EQ(masterOn(a), "blue");
+
   // A third network at run time, then gone again: its VRF comes and goes (netvrf made it).
   ASSERT_EQ(docker_.cli({"network", "connect", m, name}).status, 0);
   ASSERT_TRUE(waitUntil([&] { return masterOn(m) == "mgmt"; }, 10s)) << d.log();

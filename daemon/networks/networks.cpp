@@ -1,15 +1,19 @@
-// The Manager's Docker networks: a bridge network labelled netvrf.vrf goes into a host VRF.
-#include <fcntl.h>
-#include "attach/labels.hpp"
+#include "networks/networks.hpp"
 
+#include <fcntl.h>
+
+#include <algorithm>
+#include <set>
+
+#include "attach/labels.hpp"
 #include "common/error.hpp"
-#include "manager.hpp"
-#include "netns/name.hpp"
+#include "common/log.hpp"
+#include "common/printable.hpp"
 
 namespace netvrf {
 
-void Manager::onNetwork(NetworkInfo info) {
-  std::string key = networkKey(info.runtime, info.id);
+void Networks::onNetwork(NetworkInfo info) {
+  std::string key = keyOf(info.runtime, info.id);
   Network& n = networks_[key];
   n.info = std::move(info);
   if (n.attach != AttachState::None || !worker_) return;
@@ -24,11 +28,11 @@ void Manager::onNetwork(NetworkInfo info) {
   if (!req || n.heldOff) return;
   log::info(describe(n.info) + ": attaching its bridge to VRF " + req->vrf,
             {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
-  submitNetworkAttach(key, n, std::move(*req), nullptr);
+  submitAttach(key, n, std::move(*req), nullptr);
 }
 
-void Manager::submitNetworkAttach(const std::string& key, Network& n, InsideRequest req,
-                                  Then<InsideResult> reply) {
+void Networks::submitAttach(const std::string& key, Network& n, InsideRequest req,
+                            Then<InsideResult> reply) {
   // The bridge is on the host: so is the VRF. Host sockets stay as they are (strict).
   req.interfaces = {n.info.bridge};
   req.strict = true;
@@ -39,7 +43,7 @@ void Manager::submitNetworkAttach(const std::string& key, Network& n, InsideRequ
   std::string vrf = req.vrf;
   job::Attach j{std::move(host), describe(n.info), std::move(req), false, nullptr, {}};
   j.then = [this, key, vrf, reply](Done<job::Attach::Result> d) {
-    networkAttached(key, vrf, d);
+    attached(key, vrf, d);
     if (!reply) return;
     Done<InsideResult> r{std::nullopt, d.error, d.errorKind};
     if (d) r.value = d.value->attached;
@@ -48,15 +52,38 @@ void Manager::submitNetworkAttach(const std::string& key, Network& n, InsideRequ
   worker_->submit(std::move(j));
 }
 
-std::vector<Manager::NetworkView> Manager::networks() const {
-  std::vector<NetworkView> out;
+const std::map<std::string, std::string>* Networks::labelsOf(const std::string& runtime,
+                                                             const std::string& id) const {
+  auto it = networks_.find(keyOf(runtime, id));
+  return it == networks_.end() ? nullptr : &it->second.info.labels;
+}
+
+size_t Networks::attached() const {
+  return std::count_if(networks_.begin(), networks_.end(),
+                       [](const auto& kv) { return kv.second.attach == AttachState::Attached; });
+}
+
+nlohmann::json Networks::json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& [key, n] : networks_)
+    out.push_back({{"runtime", n.info.runtime},
+                   {"id", n.info.id},
+                   {"name", n.info.name},
+                   {"bridge", n.info.bridge},
+                   {"vrf", n.attach == AttachState::Attached ? n.vrf : ""},
+                   {"attach", toString(n.attach)}});
+  return out;
+}
+
+std::vector<Networks::View> Networks::views() const {
+  std::vector<View> out;
   for (const auto& [key, n] : networks_)
     out.push_back({n.info.runtime, n.info.id, n.info.name, n.info.bridge,
                    n.attach == AttachState::Attached ? n.vrf : ""});
   return out;
 }
 
-Manager::Found Manager::findNetwork(const std::string& which) const {
+Found Networks::find(const std::string& which) const {
   std::vector<std::string> byId;
   std::string byName;
   for (const auto& [key, n] : networks_) {
@@ -72,8 +99,8 @@ Manager::Found Manager::findNetwork(const std::string& which) const {
   return {"", Refusal::NoSuchNetwork, "no bridge network " + printableName(which)};
 }
 
-void Manager::requestNetworkAttach(const std::string& key, const std::string& vrf,
-                                   std::optional<uint64_t> table, Then<InsideResult> reply) {
+void Networks::requestAttach(const std::string& key, const std::string& vrf,
+                             std::optional<uint64_t> table, Then<InsideResult> reply) {
   Network& n = networks_.at(key);
   if (n.attach == AttachState::Pending)
     throw VrfError(describe(n.info) + ": an attach to VRF " + n.vrf + " is under way");
@@ -85,25 +112,25 @@ void Manager::requestNetworkAttach(const std::string& key, const std::string& vr
   req.table = table;
   log::info(describe(n.info) + ": attaching its bridge to VRF " + vrf + " (asked over D-Bus)",
             {{"NETWORK", n.info.name}, {"VRF", vrf}});
-  submitNetworkAttach(key, n, std::move(req), std::move(reply));
+  submitAttach(key, n, std::move(req), std::move(reply));
 }
 
-void Manager::requestNetworkDetach(const std::string& key, Then<std::string> reply) {
+void Networks::requestDetach(const std::string& key, Then<std::string> reply) {
   Network& n = networks_.at(key);
   if (n.attach == AttachState::Pending)
     throw VrfError(describe(n.info) + ": an attach to VRF " + n.vrf + " is under way");
   n.heldOff = true;  // until netvrfd restarts or it is attached by hand again
   std::string vrf = n.attach == AttachState::Attached ? n.vrf : "";
   worker_->submit(job::Release{vrf, n.info.bridge, [this, key, vrf, reply](Done<bool> d) {
-                                 networkReleased(key, vrf, d);
+                                 released(key, vrf, d);
                                  Done<std::string> r{std::nullopt, d.error, d.errorKind};
                                  if (d) r.value = *d.value ? vrf : "";
                                  reply(std::move(r));
                                }});
 }
 
-void Manager::onNetworkGone(const std::string& key) {
-  auto it = networks_.find(key);
+void Networks::onNetworkGone(const std::string& runtime, const std::string& id) {
+  auto it = networks_.find(keyOf(runtime, id));
   if (it == networks_.end()) return;
   Network n = std::move(it->second);
   networks_.erase(it);
@@ -122,19 +149,19 @@ void Manager::onNetworkGone(const std::string& key) {
       }});
 }
 
-void Manager::onNetworksSynced(NetworksSynced s) {
+void Networks::onNetworksSynced(NetworksSynced s) {
   std::set<std::string> present;
   for (auto& info : s.networks) {
-    present.insert(networkKey(info.runtime, info.id));
+    present.insert(keyOf(info.runtime, info.id));
     onNetwork(std::move(info));
   }
   std::vector<std::string> gone;
   for (const auto& [key, n] : networks_)
-    if (n.info.runtime == s.runtime && !present.count(key)) gone.push_back(key);
-  for (const auto& key : gone) onNetworkGone(key);
+    if (n.info.runtime == s.runtime && !present.count(key)) gone.push_back(n.info.id);
+  for (const auto& id : gone) onNetworkGone(s.runtime, id);
 }
 
-void Manager::networkReleased(const std::string& key, const std::string& vrf, const Done<bool>& d) {
+void Networks::released(const std::string& key, const std::string& vrf, const Done<bool>& d) {
   auto it = networks_.find(key);
   if (it == networks_.end()) return;
   Network& n = it->second;
@@ -146,11 +173,11 @@ void Manager::networkReleased(const std::string& key, const std::string& vrf, co
   n.attach = AttachState::None;
   n.vrf.clear();
   if (*d.value) log::info(describe(n.info) + ": detached from VRF " + vrf, fields);
-  changed();
+  changed_();
 }
 
-void Manager::networkAttached(const std::string& key, const std::string& vrf,
-                              const Done<job::Attach::Result>& d) {
+void Networks::attached(const std::string& key, const std::string& vrf,
+                        const Done<job::Attach::Result>& d) {
   auto it = networks_.find(key);
   if (it == networks_.end()) {
     log::info("a network was removed before its attach to VRF " + vrf + " finished");
@@ -168,7 +195,33 @@ void Manager::networkAttached(const std::string& key, const std::string& vrf,
                 std::to_string(d.value->attached.vrf.table) + "); " +
                 std::to_string(d.value->attached.routesMoved) + " routes moved",
             fields);
-  changed();
+  changed_();
+}
+
+bool Networks::checkAgainst(const std::vector<HostVrf>& vrfs) {
+  auto vrfThere = [&](const std::string& vrf) {
+    return std::any_of(vrfs.begin(), vrfs.end(), [&](const HostVrf& v) { return v.name == vrf; });
+  };
+  auto inVrf = [&](const std::string& vrf, const std::string& ifname) {
+    for (const auto& v : vrfs)
+      if (v.name == vrf)
+        return std::find(v.interfaces.begin(), v.interfaces.end(), ifname) != v.interfaces.end();
+    return false;
+  };
+  bool any = false;
+  for (auto& [key, n] : networks_) {
+    if (n.attach != AttachState::Attached || inVrf(n.vrf, n.info.bridge)) continue;
+    std::string vrf = std::exchange(n.vrf, "");
+    n.attach = AttachState::None;
+    any = true;
+    std::string cause =
+        vrfThere(vrf) ? n.info.bridge + " left VRF " + vrf : "VRF " + vrf + " was deleted";
+    log::warning(describe(n.info) + ": " + cause + " behind netvrfd's back" +
+                     (n.heldOff ? "" : "; attaching it again if labelled"),
+                 {{"NETWORK", n.info.name}, {"VRF", vrf}});
+    onNetwork(n.info);  // attaches it again when labelled
+  }
+  return any;
 }
 
 }  // namespace netvrf
