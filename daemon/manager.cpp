@@ -233,8 +233,12 @@ void Manager::detached(const std::string& key, pid_t pid, const std::string& vrf
     containerChanged(c);
     return;
   }
-  // Its interface VRFs that left: forgotten, or kept as held out when asked over the API.
-  for (const auto& v : d.value->vrfs) {
+  // Its interface VRFs that left (all of them, asked for every VRF): forgotten, or kept as held
+  // out when asked over the API.
+  std::vector<std::string> left = d.value->vrfs;
+  if (vrf.empty())
+    for (const auto& [v, p] : c.interfaceParts) left.push_back(v);
+  for (const auto& v : left) {
     auto p = c.interfaceParts.find(v);
     if (p == c.interfaceParts.end() || p->second.state == AttachState::Pending) continue;
     if (!p->second.heldOut) {

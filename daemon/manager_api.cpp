@@ -176,9 +176,12 @@ void Manager::storeDetach(const std::string& key, bool inside, bool host, Done<T
   } catch (const LabelError&) {
     // Labels that cannot be used attach nothing: nothing to keep out.
   }
+  // Its networks' and interfaces' VRFs would come back too at the next start: kept out as well.
+  bool interfaceVrfs = !wanted(c).interfaceVrfs.empty();
   try {
     for (auto [part, asked, labelled] :
-         {std::tuple{StoredRequest::Part::Inside, inside, labels.inside.has_value()},
+         {std::tuple{StoredRequest::Part::Inside, inside,
+                     labels.inside.has_value() || interfaceVrfs},
           std::tuple{StoredRequest::Part::Host, host, labels.host.has_value()}}) {
       if (!asked) continue;
       if (part == StoredRequest::Part::Inside)

@@ -393,5 +393,24 @@ TEST_F(InterfaceTargets, ADetachOverTheApiHoldsAnInterfaceVrfOutForThisInstance)
   EXPECT_EQ(requests_->all().size(), 0u) << "nothing stored: the network asks again next time";
 }
 
+// A plain detach takes every VRF out, the network VRFs too, and keeps them out: a stored
+// detach, as for a labelled container.
+TEST_F(InterfaceTargets, APlainDetachKeepsNetworkVrfsOut) {
+  Sandbox web1;
+  starts("web1", web1, {}, {front});
+  worker_.succeed();
+  std::optional<Done<std::vector<std::string>>> reply;
+  manager().requestDetach("docker/" + idOf("web1"), "",
+                          [&](Done<std::vector<std::string>> d) { reply = std::move(d); });
+  EXPECT_EQ(worker_.queued(), Queued{"detach *"});
+  worker_.succeed();
+  ASSERT_TRUE(reply && *reply);
+  ASSERT_EQ(requests_->all().size(), 1u);
+  EXPECT_TRUE(requests_->all()[0].detached);
+  starts("web1", web1, {}, {front});  // a resync
+  EXPECT_EQ(worker_.queued(), Queued{});
+  EXPECT_TRUE(view("web1").interfaceVrfs.empty());
+}
+
 }  // namespace
 }  // namespace netvrf::test
