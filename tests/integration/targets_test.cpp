@@ -318,6 +318,17 @@ class InterfaceTargets : public Targets {
   const ContainerNetwork back{"n-back", "back", "02:42:cb:00:71:12"};
   const ContainerNetwork mgmt{"n-mgmt", "mgmt", "02:42:cb:00:71:22"};
   const ContainerNetwork plain{"n-plain", "plain", "02:42:cb:00:71:32"};
+
+  // `netvrfctl detach NAME [--vrf VRF]` over the API: the one job it queues (`job`), answered;
+  // true when the caller was told it worked.
+  bool detachOverApi(const std::string& name, const std::string& vrf, const std::string& job) {
+    std::optional<Done<std::vector<std::string>>> reply;
+    manager().requestDetach("docker/" + idOf(name), vrf,
+                            [&](Done<std::vector<std::string>> d) { reply = std::move(d); });
+    EXPECT_EQ(worker_.queued(), Queued{job});
+    worker_.succeed();
+    return reply && *reply;
+  }
 };
 
 TEST_F(InterfaceTargets, EachNetworkItsVrfAndConnectsAreFollowed) {
@@ -381,12 +392,7 @@ TEST_F(InterfaceTargets, ADetachOverTheApiHoldsAnInterfaceVrfOutForThisInstance)
   Sandbox web1;
   starts("web1", web1, {}, {front});
   worker_.succeed();
-  std::optional<Done<std::vector<std::string>>> reply;
-  manager().requestDetach("docker/" + idOf("web1"), "blue",
-                          [&](Done<std::vector<std::string>> d) { reply = std::move(d); });
-  EXPECT_EQ(worker_.queued(), Queued{"detach blue"});
-  worker_.succeed();
-  ASSERT_TRUE(reply && *reply);
+  ASSERT_TRUE(detachOverApi("web1", "blue", "detach blue"));
   EXPECT_EQ(view("web1").interfaceVrfs[0].attach, "detached");
   starts("web1", web1, {}, {front});  // a resync
   EXPECT_EQ(worker_.queued(), Queued{});
@@ -399,12 +405,7 @@ TEST_F(InterfaceTargets, APlainDetachKeepsNetworkVrfsOut) {
   Sandbox web1;
   starts("web1", web1, {}, {front});
   worker_.succeed();
-  std::optional<Done<std::vector<std::string>>> reply;
-  manager().requestDetach("docker/" + idOf("web1"), "",
-                          [&](Done<std::vector<std::string>> d) { reply = std::move(d); });
-  EXPECT_EQ(worker_.queued(), Queued{"detach *"});
-  worker_.succeed();
-  ASSERT_TRUE(reply && *reply);
+  ASSERT_TRUE(detachOverApi("web1", "", "detach *"));
   ASSERT_EQ(requests_->all().size(), 1u);
   EXPECT_TRUE(requests_->all()[0].detached);
   starts("web1", web1, {}, {front});  // a resync
