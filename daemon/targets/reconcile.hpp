@@ -1,9 +1,9 @@
 #pragma once
 
 // What one part of a container needs next (its VRF inside its namespace, or its leg into a
-// host VRF) so that what is applied becomes what is wanted. Pure: the manager's reconcile step
-// asks it for each part of a container whenever something about that container changed, and
-// carries out the answer; unit-tested as a table.
+// host VRF) so that what is applied becomes what is wanted. Pure: the reconcile step
+// (reconciler.hpp) asks it for each part of a container whenever something about that
+// container changed, and carries out the answer; unit-tested as a table.
 
 #include <optional>
 
