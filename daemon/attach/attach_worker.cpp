@@ -159,9 +159,13 @@ CheckResult AttachWorker::run(job::Check& j) {
     CheckResult found;
     auto vrf = Vrfs(sock.get()).find(j.vrf);
     found.vrf = vrf.has_value();
-    for (const auto& name : j.interfaces)
-      if (auto link = findLink(sock.get(), name); vrf && link && link->master == vrf->ifindex)
+    for (const auto& name : j.interfaces) {
+      auto link = findLink(sock.get(), name);
+      if (!link)
+        found.deleted.push_back(name);
+      else if (vrf && link->master == vrf->ifindex)
         found.enslaved.push_back(name);
+    }
     // Left as it is, what the VRF leaves behind would drop the namespace's traffic (and keep
     // its table from a new VRF).
     if (!vrf && j.table) clearDeletedVrf(sock.get(), uint32_t(*j.table), j.container);

@@ -46,6 +46,8 @@ using Then = std::function<void(Done<T>)>;
 struct CheckResult {
   bool vrf = false;
   std::vector<std::string> enslaved;
+  // Of the interfaces asked about, those that no longer exist (a network was disconnected).
+  std::vector<std::string> deleted;
 };
 
 namespace job {

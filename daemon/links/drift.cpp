@@ -14,12 +14,14 @@ std::string joined(const std::vector<std::string>& v) {
   return out;
 }
 
-// The interfaces that were enslaved and are no longer.
-std::vector<std::string> missing(const std::vector<std::string>& was,
-                                 const std::vector<std::string>& now) {
+// The interfaces that were enslaved and someone took out (not those that no longer exist: their
+// network was disconnected, and the runtime's event says so).
+std::vector<std::string> released(const std::vector<std::string>& was, const CheckResult& found) {
   std::vector<std::string> gone;
   for (const auto& i : was)
-    if (std::find(now.begin(), now.end(), i) == now.end()) gone.push_back(i);
+    if (std::find(found.enslaved.begin(), found.enslaved.end(), i) == found.enslaved.end() &&
+        std::find(found.deleted.begin(), found.deleted.end(), i) == found.deleted.end())
+      gone.push_back(i);
   return gone;
 }
 }  // namespace
@@ -91,8 +93,14 @@ void Drift::interfaceVrfChecked(const std::string& key, pid_t pid, const std::st
   auto it = t.interfaceParts.find(vrf);
   if (it == t.interfaceParts.end() || it->second.state != AttachState::Attached) return;
   Target::InterfacePart& part = it->second;
-  std::vector<std::string> gone = missing(part.interfaces, d.value->enslaved);
-  if (d.value->vrf && gone.empty()) return;
+  std::vector<std::string> gone = released(part.interfaces, *d.value);
+  if (d.value->vrf && gone.empty()) {
+    if (!d.value->deleted.empty()) {
+      part.interfaces = d.value->enslaved;
+      attachments_.changed(t);
+    }
+    return;
+  }
   log::Fields fields = fieldsOf(t.b->info, t.b->entry);
   fields.emplace_back("VRF", vrf);
   attachments_.warn(
@@ -116,8 +124,14 @@ void Drift::ownVrfChecked(const std::string& key, pid_t pid, const std::string& 
     return;
   Target& t = *current;
   const CheckResult& found = *d.value;
-  std::vector<std::string> gone = missing(t.interfaces, found.enslaved);
-  if (found.vrf && gone.empty()) return;
+  std::vector<std::string> gone = released(t.interfaces, found);
+  if (found.vrf && gone.empty()) {
+    if (!found.deleted.empty()) {
+      t.interfaces = found.enslaved;
+      attachments_.changed(t);
+    }
+    return;
+  }
   Wanted w = reconciler_.wanted(t);
   bool again = w.inside.request.has_value();
   std::string asked = w.inside.source == WantSource::Label     ? "as its labels ask"

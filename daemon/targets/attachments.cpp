@@ -254,6 +254,8 @@ void Attachments::detached(const std::string& key, pid_t pid, const std::string&
   std::vector<std::string> left = d.value->vrfs;
   if (vrf.empty())
     for (const auto& [v, p] : t.interfaceParts) left.push_back(v);
+  else
+    left.push_back(vrf);  // also when it was not there any more
   for (const auto& v : left) {
     auto p = t.interfaceParts.find(v);
     if (p == t.interfaceParts.end() || p->second.state == AttachState::Pending) continue;

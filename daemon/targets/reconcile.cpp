@@ -93,8 +93,10 @@ Step nextInterfaceStep(const InsideRequest* want, const Applied<InsideRequest>& 
       if (applied.asked && !applied.asked->strict && want->strict) return Step::Detach;
       return Step::Attach;
     case AttachState::Failed:
-      // Tried as it is wanted now: not again until that changes (a network comes or goes).
-      if (!want || (applied.asked && sameRequest(*want, *applied.asked))) return Step::Nothing;
+      // No longer wanted: what an earlier attach left (its VRF) goes. Tried as it is wanted
+      // now: not again until that changes (a network comes or goes).
+      if (!want) return Step::Detach;
+      if (applied.asked && sameRequest(*want, *applied.asked)) return Step::Nothing;
       return Step::Attach;
     case AttachState::None:
       break;

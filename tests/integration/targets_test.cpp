@@ -46,6 +46,15 @@ class FakeWorker : public Worker {
     jobs_.pop_front();
     std::visit([](auto& job) { answer(job); }, j);
   }
+  // Answers the oldest job, a check, with what the kernel was found to hold.
+  void found(CheckResult r) {
+    ASSERT_FALSE(jobs_.empty());
+    auto* check = std::get_if<job::Check>(&jobs_.front());
+    ASSERT_TRUE(check) << describe(jobs_.front());
+    Then<CheckResult> then = std::move(check->then);
+    jobs_.pop_front();
+    if (then) then(Done<CheckResult>{std::move(r), {}, {}});
+  }
   void fail(const std::string& why) {
     ASSERT_FALSE(jobs_.empty());
     Job j = std::move(jobs_.front());
@@ -180,6 +189,12 @@ class Targets : public ::testing::Test {
     id.resize(64, '0');
     return id;
   }
+  // The loop runs for `time`: link notifications are heard, and their checks asked for. Once
+  // per test (an sd-event loop that exited does not run again).
+  void runLoop(std::chrono::milliseconds time) {
+    auto stop = loop_.addTimer(time, [this] { loop_.exit(0); });
+    loop_.run();
+  }
   ContainerView view(const std::string& name) {
     auto v = manager().container("docker/" + idOf(name));
     EXPECT_TRUE(v) << name << " is not followed";
@@ -298,6 +313,55 @@ TEST_F(Targets, BadLabelsAreRefusedOnceWithTheirError) {
   EXPECT_EQ(worker_.queued(), Queued{});
 }
 
+// Someone deletes the VRF (`ip -n web1 link del red`): the link watch hears its namespace
+// change, the check finds the VRF gone, and what is wanted is attached again.
+TEST_F(Targets, AVrfDeletedBehindItsBackIsAttachedAgain) {
+  Sandbox web1;
+  starts("web1", web1, {{"netvrf.vrf", "red"}});
+  worker_.succeed();
+  ASSERT_EQ(view("web1").attach, "attached");
+  // Any link change in its namespace makes netvrfd look (here: a veth pair added).
+  std::string ns = "/proc/" + std::to_string(web1.pid()) + "/ns/net";
+  Result added = run({"nsenter", "--net=" + ns, "ip", "link", "add", "nvtd0", "type", "veth",
+                      "peer", "name", "nvtd1"});
+  ASSERT_EQ(added.status, 0) << added.out;
+  runLoop(LinkWatch::kSettle * 3);
+  ASSERT_EQ(worker_.queued(), Queued{"check red"});
+  worker_.found(CheckResult{false, {}, {}});
+  EXPECT_EQ(worker_.queued(), Queued{"attach red"});
+  EXPECT_NE(view("web1").lastError.find("VRF red was deleted behind netvrfd's back; attaching it "
+                                        "again, as its labels ask"),
+            std::string::npos)
+      << view("web1").lastError;
+  worker_.succeed();
+  EXPECT_EQ(view("web1").attach, "attached");
+  EXPECT_EQ(worker_.queued(), Queued{});
+}
+
+// `netvrfctl detach` while the label's attach is still under way: the detach is queued behind
+// it, the caller is told once it is done, and the container stays out (a stored detach).
+TEST_F(Targets, ADetachWhileAnAttachIsPendingLeavesItOut) {
+  Sandbox web1;
+  starts("web1", web1, {{"netvrf.vrf", "red"}});
+  ASSERT_EQ(worker_.queued(), Queued{"attach red"});
+  std::optional<Done<std::vector<std::string>>> reply;
+  manager().requestDetach("docker/" + idOf("web1"), "",
+                          [&](Done<std::vector<std::string>> d) { reply = std::move(d); });
+  EXPECT_EQ(worker_.queued(), (Queued{"attach red", "detach *"}));
+  worker_.succeed();
+  EXPECT_FALSE(reply) << "answered only once the detach is done";
+  worker_.succeed();
+  ASSERT_TRUE(reply && *reply) << (reply ? reply->error : "no reply");
+  EXPECT_EQ(reply->value, std::vector<std::string>{"red"});
+  EXPECT_EQ(view("web1").attach, "none");
+  EXPECT_EQ(view("web1").wantedFrom, "detached");
+  EXPECT_EQ(worker_.queued(), Queued{});
+  // Started again (a new instance): kept out.
+  Sandbox again;
+  starts("web1", again, {{"netvrf.vrf", "red"}});
+  EXPECT_EQ(worker_.queued(), Queued{});
+}
+
 // Docker's networks, as the runtime lists them: netvrf.container_vrf puts each container's
 // interface on them into that VRF inside the container.
 class InterfaceTargets : public Targets {
@@ -366,6 +430,42 @@ TEST_F(InterfaceTargets, EachNetworkItsVrfAndConnectsAreFollowed) {
   ASSERT_EQ(v.interfaceVrfs.size(), 1u);
   EXPECT_EQ(v.interfaceVrfs[0].vrf, "green");
   EXPECT_EQ(v.vrf, "red") << "the container's own VRF stays";
+}
+
+// `docker network disconnect` while the network's VRF is still being attached: nothing more is
+// asked until that attach ends, then its VRF is detached.
+TEST_F(InterfaceTargets, ANetworkRemovedMidAttachIsDetachedOnceTheAttachEnds) {
+  Sandbox web1;
+  starts("web1", web1, {}, {front, plain});
+  ASSERT_EQ(worker_.queued(), Queued{"attach blue"});
+  starts("web1", web1, {}, {plain});
+  EXPECT_EQ(worker_.queued(), Queued{"attach blue"}) << "nothing more while the attach runs";
+  worker_.succeed();
+  EXPECT_EQ(worker_.queued(), Queued{"detach blue"});
+  worker_.succeed();
+  EXPECT_TRUE(view("web1").interfaceVrfs.empty());
+  EXPECT_EQ(worker_.queued(), Queued{});
+}
+
+// Podman deletes the interface before it reports the disconnect: the check that follows finds
+// it gone (not taken out by someone), so nothing is attached again and nothing is said; the
+// disconnect then takes the VRF away.
+TEST_F(InterfaceTargets, AnInterfaceDeletedBeforeItsDisconnectIsHeardIsLeftAlone) {
+  Sandbox web1;
+  starts("web1", web1, {}, {front});
+  worker_.succeed();
+  Result added = run({"nsenter", "--net=/proc/" + std::to_string(web1.pid()) + "/ns/net", "ip",
+                      "link", "add", "nvtd0", "type", "veth", "peer", "name", "nvtd1"});
+  ASSERT_EQ(added.status, 0) << added.out;
+  runLoop(LinkWatch::kSettle * 3);
+  ASSERT_EQ(worker_.queued(), Queued{"check blue"});
+  worker_.found(CheckResult{true, {}, {"eth0"}});
+  EXPECT_EQ(worker_.queued(), Queued{});
+  EXPECT_EQ(view("web1").lastError, "");
+  starts("web1", web1, {}, {});  // the disconnect, heard
+  EXPECT_EQ(worker_.queued(), Queued{"detach blue"});
+  worker_.succeed();
+  EXPECT_TRUE(view("web1").interfaceVrfs.empty());
 }
 
 TEST_F(InterfaceTargets, OneDefaultForUnboundSocketsAndTwoAreAnError) {
