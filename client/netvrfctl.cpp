@@ -45,7 +45,7 @@ const Verb kVerbs[] = {
      "                    show PID's network namespace as NAME until the process exits\n"
      "  netns del NAME    remove such an entry\n"},
     {"network",
-     "  network list      the runtimes' bridge networks and the host VRFs they are in\n"
+     "  network list      the runtimes' networks and the host VRFs their bridges are in\n"
      "  network attach NETWORK --vrf NAME [--table N]\n"
      "                    put the network's bridge into VRF NAME on the host\n"
      "  network detach NETWORK\n"

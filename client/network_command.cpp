@@ -1,5 +1,5 @@
 // netvrfctl network list | attach NETWORK --vrf NAME [--table N] | detach NETWORK: the
-// runtimes' bridge networks in host VRFs.
+// runtimes' networks, and their bridges in host VRFs.
 #include <iostream>
 
 #include "client.hpp"
@@ -23,7 +23,7 @@ int network(Client& c, const NetworkRequest& r) {
       std::vector<std::vector<std::string>> rows{{"NAME", "ID", "RUNTIME", "BRIDGE", "VRF"}};
       for (const auto& n : out)
         rows.push_back({n["name"], n["id"].get<std::string>().substr(0, 12), n["runtime"],
-                        n["bridge"], orDash(n["vrf"])});
+                        orDash(n["bridge"]), orDash(n["vrf"])});
       printTable(rows);
       return 0;
     }

@@ -26,6 +26,14 @@ void Networks::onNetwork(NetworkInfo info) {
     return;
   }
   if (!req || n.heldOff) return;
+  if (n.info.bridge.empty()) {
+    n.attach = AttachState::Failed;
+    log::warning(describe(n.info) + ": not attached to VRF " + req->vrf +
+                     ": it has no bridge on the host (netvrf.vrf on a network takes its bridge; "
+                     "netvrf.container_vrf works with any network)",
+                 {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
+    return;
+  }
   log::info(describe(n.info) + ": attaching its bridge to VRF " + req->vrf,
             {{"NETWORK", n.info.name}, {"VRF", req->vrf}});
   submitAttach(key, n, std::move(*req), nullptr);
@@ -96,12 +104,14 @@ Found Networks::find(const std::string& which) const {
     return {"", Refusal::AmbiguousNetwork,
             "'" + printableName(which) + "' matches " + std::to_string(byId.size()) +
                 " networks; give more of the id"};
-  return {"", Refusal::NoSuchNetwork, "no bridge network " + printableName(which)};
+  return {"", Refusal::NoSuchNetwork, "no network " + printableName(which)};
 }
 
 void Networks::requestAttach(const std::string& key, const std::string& vrf,
                              std::optional<uint64_t> table, Then<InsideResult> reply) {
   Network& n = networks_.at(key);
+  if (n.info.bridge.empty())
+    throw VrfError(describe(n.info) + " has no bridge on the host to put into a VRF");
   if (n.attach == AttachState::Pending)
     throw VrfError(describe(n.info) + ": an attach to VRF " + n.vrf + " is under way");
   if (n.attach == AttachState::Attached && n.vrf != vrf)
@@ -117,6 +127,8 @@ void Networks::requestAttach(const std::string& key, const std::string& vrf,
 
 void Networks::requestDetach(const std::string& key, Then<std::string> reply) {
   Network& n = networks_.at(key);
+  if (n.info.bridge.empty())
+    throw VrfError(describe(n.info) + " has no bridge on the host, so none in a VRF");
   if (n.attach == AttachState::Pending)
     throw VrfError(describe(n.info) + ": an attach to VRF " + n.vrf + " is under way");
   n.heldOff = true;  // until netvrfd restarts or it is attached by hand again

@@ -16,8 +16,8 @@
 
 namespace netvrf {
 
-// The runtimes' bridge networks, as their watchers report them: a network labelled netvrf.vrf
-// has its bridge in that VRF on the host (attached on the attach worker when it appears, again
+// The runtimes' networks (all but host and none), as their watchers report them: a bridge
+// network labelled netvrf.vrf has its bridge in that VRF on the host (attached on the attach worker when it appears, again
 // when someone else takes it out, released over the API and then left alone until attached
 // again), and the VRF goes with the last network in it if netvrfd made it. Their labels are
 // also what netvrf.container_vrf reads (labelsOf). Runs on the loop thread only.

@@ -8,8 +8,8 @@ std::string describe(const ContainerInfo& i) {
 }
 
 std::string describe(const NetworkInfo& n) {
-  return "network " + n.name + " (" + n.runtime + " " + n.id.substr(0, 12) + ", bridge " +
-         n.bridge + ")";
+  return "network " + n.name + " (" + n.runtime + " " + n.id.substr(0, 12) +
+         (n.bridge.empty() ? "" : ", bridge " + n.bridge) + ")";
 }
 
 log::Fields fieldsOf(const ContainerInfo& i, const std::string& entry) {

@@ -66,7 +66,7 @@ struct NetworkInfo {
   std::string runtime;
   std::string id;
   std::string name;
-  std::string bridge;
+  std::string bridge;  // its Linux bridge on the host; empty for other drivers (macvlan...)
   std::map<std::string, std::string> labels;
 };
 

@@ -246,7 +246,7 @@ TEST_F(Dbus, NetworksAreListedAndBadNetworkRequestsChangeNothing) {
 
   auto out = [&](std::vector<std::string> args) { return netvrfctl(bus, args).out; };
   EXPECT_EQ(out({"network", "attach", "no-such-net", "--vrf", "nvblue"}),
-            "netvrfctl: org.netvrf1.Error.NoSuchNetwork: no bridge network no-such-net\n");
+            "netvrfctl: org.netvrf1.Error.NoSuchNetwork: no network no-such-net\n");
   EXPECT_EQ(out({"network", "attach", name, "--vrf", "a/b"}),
             "netvrfctl: org.netvrf1.Error.InvalidArgument: VRF 'a/b': the interface name contains "
             "'/', ':', a space or a control character\n");

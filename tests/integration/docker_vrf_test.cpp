@@ -47,6 +47,16 @@ class DockerVrf : public ::testing::Test {
   std::string createNetwork(const std::string& name, std::vector<std::string> args) {
     return docker_.createNetwork(name, args);
   }
+  // The master of `container`'s interface on `network` (found by the MAC the engine gave it).
+  std::string masterOnNetwork(Docker& engine, const std::string& container,
+                              const std::string& network) {
+    std::string mac = engine.inspect(
+        container, "{{(index .NetworkSettings.Networks \"" + network + "\").MacAddress}}");
+    for (const auto& l : ipJson(container, {"link", "show"}))
+      if (!mac.empty() && l.value("address", "") == mac)
+        return masterOf(container, l.value("ifname", ""));
+    return "(no interface)";
+  }
   json hostLink(const std::string& dev) {
     Result r = run({"ip", "-j", "-d", "link", "show", dev});
     return r.status == 0 ? json::parse(r.out) : json::array();
@@ -116,6 +126,92 @@ TEST_F(DockerVrfKernel, PodmanContainerTakesTheLabelToo) {
   }
   ASSERT_FALSE(podmans.empty()) << ls.out;
   EXPECT_EQ(masterOf(podmans, "eth0"), "blue");
+}
+
+// Podman's networks, which it creates without an event and whose bridge only its own API names:
+// learnt when a container on them is seen. netvrf.container_vrf puts the container's interface
+// on a network into that VRF (also when connected at run time), netvrf.vrf puts the network's
+// bridge into a host VRF.
+TEST_F(DockerVrfKernel, PodmanNetworkLabelsWorkAsDockers) {
+  NETVRF_REQUIRE(missingPodman());
+  Docker podman = Docker::podman();
+  Netvrfd d(R"({"containerd": {"enabled": false}})");
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string lab = podman.uniqueName("plab"), front = podman.uniqueName("pfront");
+  podman.createNetwork(lab, {"--label", "netvrf.container_vrf=blue", "--subnet",
+                             "203.0.113.208/28"});
+  std::string bridge =
+      podman.createNetwork(front, {"--label", "netvrf.vrf=green", "--subnet", "203.0.113.224/28"});
+  ASSERT_TRUE(bridge.starts_with("cni-podman")) << bridge;
+  std::string name = podman.uniqueName("pmulti");
+  podman.runDetached(name, {"--network", front});
+  auto masterOn = [&](const std::string& network) { return masterOnNetwork(podman, name, network); };
+  // Its network's bridge, into host VRF green.
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        json link = hostLink(bridge);
+        return link.size() == 1 && link[0].value("master", "") == "green";
+      },
+      20s))
+      << d.log();
+  EXPECT_EQ(masterOn(front), "");  // nothing asks for a VRF inside the container yet
+
+  // Connected at run time to the network labelled netvrf.container_vrf: into blue.
+  ASSERT_EQ(podman.cli({"network", "connect", lab, name}).status, 0);
+  ASSERT_TRUE(waitUntil([&] { return masterOn(lab) == "blue"; }, 10s)) << d.log();
+  EXPECT_EQ(masterOn(front), "");
+  json routes = ipJson(name, {"route", "show", "vrf", "blue"});
+  bool subnet = false;
+  for (const auto& r : routes) subnet |= r.value("dst", "") == "203.0.113.208/28";
+  EXPECT_TRUE(subnet) << routes.dump();
+  EXPECT_EQ(run({"ip", "netns", "exec", name, "busybox", "ping", "-c", "1", "-W", "5", "-I",
+                 "blue", "203.0.113.209"})
+                .status,
+            0)
+      << d.log();
+  EXPECT_TRUE(logSays(d, "attaching to VRF blue (network " + lab + ")")) << d.log();
+
+  // Disconnected: blue, which netvrfd made for it, goes, and nothing is said about the
+  // interface Podman deleted before it reported the disconnect.
+  ASSERT_EQ(podman.cli({"network", "disconnect", lab, name}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return ipJson(name, {"link", "show", "blue"}).empty(); }, 10s))
+      << d.log();
+  EXPECT_FALSE(logSays(d, "behind netvrfd's back")) << d.log();
+  // Podman reports no network removal: the host VRF its bridge was in stays (README).
+  run({"ip", "link", "del", "green"});
+}
+
+// A macvlan network has no bridge on the host: netvrf.container_vrf still puts each container's
+// interface on it into the VRF, and netvrf.vrf on it is refused in one line.
+TEST_F(DockerVrfKernel, MacvlanNetworkTakesTheContainerVrfLabelAndRefusesAHostVrf) {
+  // Docker takes one macvlan network per parent interface.
+  std::string parent = "nvmv" + std::to_string(getpid() % 10000), parent2 = parent + "h";
+  struct Gone {
+    std::string dev;
+    ~Gone() { run({"ip", "link", "del", dev}); }
+  } gone{parent}, gone2{parent2};
+  for (const auto& dev : {parent, parent2}) {
+    ASSERT_EQ(run({"ip", "link", "add", dev, "type", "dummy"}).status, 0);
+    ASSERT_EQ(run({"ip", "link", "set", dev, "up"}).status, 0);
+  }
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string mv = docker_.uniqueName("mv"), mv2 = docker_.uniqueName("mvh");
+  createNetwork(mv, {"-d", "macvlan", "-o", "parent=" + parent, "--subnet", "203.0.113.128/28",
+                     "--label", "netvrf.container_vrf=blue"});
+  createNetwork(mv2, {"-d", "macvlan", "-o", "parent=" + parent2, "--subnet", "203.0.113.144/28",
+                      "--label", "netvrf.vrf=mvhost"});
+  EXPECT_TRUE(logSays(d, "network " + mv2 + " (docker ")) << d.log();
+  EXPECT_TRUE(logSays(d, "): not attached to VRF mvhost: it has no bridge on the host")) << d.log();
+  std::string name = docker_.uniqueName("mvc");
+  docker_.runDetached(name, {"--network", mv});
+  ASSERT_TRUE(waitUntil([&] { return masterOf(name, "eth0") == "blue"; }, 20s)) << d.log();
+  json routes = ipJson(name, {"route", "show", "vrf", "blue"});
+  bool subnet = false;
+  for (const auto& r : routes) subnet |= r.value("dst", "") == "203.0.113.128/28";
+  EXPECT_TRUE(subnet) << routes.dump();
+  EXPECT_EQ(hostLink("mvhost").size(), 0u);
+  EXPECT_TRUE(logSays(d, "attaching to VRF blue (network " + mv + ")")) << d.log();
 }
 
 TEST_F(DockerVrf, WithoutVrfSupportTheContainerStaysAsItWasAndTheLogSaysWhy) {
@@ -257,18 +353,7 @@ TEST_F(DockerVrfKernel, EachLabelledNetworkPutsItsInterfaceIntoItsOwnVrf) {
   createNetwork(m, {"--label", "netvrf.container_vrf=mgmt", "--subnet", "203.0.113.192/28"});
   std::string name = docker_.uniqueName("multi");
   docker_.runDetached(name, {"--network", a});
-  // The interface on `network`, found by the MAC Docker gave it, and its master.
-  auto deviceOn = [&](const std::string& network) {
-    std::string mac = docker_.inspect(
-        name, "{{(index .NetworkSettings.Networks \"" + network + "\").MacAddress}}");
-    for (const auto& l : ipJson(name, {"link", "show"}))
-      if (!mac.empty() && l.value("address", "") == mac) return l.value("ifname", "");
-    return std::string();
-  };
-  auto masterOn = [&](const std::string& network) {
-    std::string dev = deviceOn(network);
-    return dev.empty() ? std::string("(no interface)") : masterOf(name, dev);
-  };
+  auto masterOn = [&](const std::string& network) { return masterOnNetwork(docker_, name, network); };
   auto gateway = [&](const std::string& network) {
     return docker_.inspect(name,
                            "{{(index .NetworkSettings.Networks \"" + network + "\").Gateway}}");

@@ -310,8 +310,8 @@ TEST_F(Hostile, NamesAndValuesOverTheBusAreRefusedOneByOne) {
     cases.push_back({"AttachNetwork",
                      {n.name, vrf, Options{}},
                      kNoSuchNetwork,
-                     "no bridge network " + n.shown});
-    cases.push_back({"DetachNetwork", {n.name}, kNoSuchNetwork, "no bridge network " + n.shown});
+                     "no network " + n.shown});
+    cases.push_back({"DetachNetwork", {n.name}, kNoSuchNetwork, "no network " + n.shown});
     if (!n.asNetns.empty()) {
       std::string asNetns = "namespace name '" + n.shown + "': " + n.asNetns;
       cases.push_back(
@@ -685,7 +685,7 @@ TEST_F(Hostile, NamesAndValuesThroughNetvrfctlAreRefusedOneByOne) {
       {{"network", "attach", "nvnonet", "--vrf", "../x"}, 1, invalid + "VRF '../x': " + badChar},
       {{"network", "detach", "../x"},
        1,
-       "netvrfctl: org.netvrf1.Error.NoSuchNetwork: no bridge network ../x"},
+       "netvrfctl: org.netvrf1.Error.NoSuchNetwork: no network ../x"},
       {{"status", "\xff\xfe"}, 2, noUtf8("status", 1)},
       {{"vrf", "add", "\xff\xfe"}, 2, noUtf8("vrf", 2)},
       {{"vrf", "del", "nv\xff"}, 2, noUtf8("vrf", 2)},

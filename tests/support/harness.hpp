@@ -115,8 +115,10 @@ class Docker {
   std::string runDetached(const std::string& name, const std::vector<std::string>& args = {},
                           const std::vector<std::string>& cmd = {});
   void remove(const std::string& name);
-  // `docker network create ARGS... NAME`; returns its bridge's name (br-ID12).
+  // `docker network create ARGS... NAME`; returns its bridge's name (br-ID12; Podman's:
+  // cni-podmanN).
   std::string createNetwork(const std::string& name, const std::vector<std::string>& args);
+  std::string inspectNetwork(const std::string& name, const std::string& format);
   Result cli(std::vector<std::string> args);
   std::string inspect(const std::string& name, const std::string& format);
   pid_t pid(const std::string& name);

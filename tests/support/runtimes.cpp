@@ -112,7 +112,14 @@ std::string Docker::createNetwork(const std::string& name, const std::vector<std
   Result r = cli(argv);
   if (r.status != 0) throw std::runtime_error("docker network create " + name + ": " + r.out);
   networks_.push_back(name);
+  if (cli_.front() == "podman") return inspectNetwork(name, "{{.NetworkInterface}}");
   return "br-" + r.out.substr(0, 12);
+}
+
+std::string Docker::inspectNetwork(const std::string& name, const std::string& format) {
+  Result r = cli({"network", "inspect", "-f", format, name});
+  if (!r.out.empty() && r.out.back() == '\n') r.out.pop_back();
+  return r.out;
 }
 
 Result Docker::cli(std::vector<std::string> args) {

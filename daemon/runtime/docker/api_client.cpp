@@ -18,9 +18,9 @@ ApiClient::~ApiClient() {
   curl_easy_cleanup(curl_);
 }
 
-ApiClient::Response ApiClient::get(const std::string& path) {
+ApiClient::Response ApiClient::get(const std::string& path, const char* version) {
   Response r;
-  std::string url = std::string("http://localhost/") + kApiVersion + path;
+  std::string url = std::string("http://localhost/") + version + path;
   curl_easy_reset(curl_);  // keeps the connection cache, so calls reuse one connection
   curl_easy_setopt(curl_, CURLOPT_UNIX_SOCKET_PATH, socket_.c_str());
   curl_easy_setopt(curl_, CURLOPT_URL, url.c_str());

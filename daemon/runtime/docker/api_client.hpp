@@ -8,6 +8,8 @@
 namespace netvrf::docker {
 
 inline constexpr const char* kApiVersion = "v1.41";
+// Podman's own API (its paths start with /libpod): the oldest version Podman 4 and 5 take.
+inline constexpr const char* kLibpodVersion = "v4.0.0";
 
 // The Engine API could not be reached (not an HTTP error: those come back as a Response).
 class Unavailable : public std::runtime_error {
@@ -28,7 +30,7 @@ class ApiClient {
     std::string body;
   };
   // `path` starts after the version, e.g. "/containers/json". Throws Unavailable.
-  Response get(const std::string& path);
+  Response get(const std::string& path, const char* version = kApiVersion);
 
  private:
   std::string socket_;

@@ -54,6 +54,22 @@ Network networkOf(const json& j) {
   }
 }
 
+Network libpodNetworkOf(const json& j) {
+  if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
+    throw std::runtime_error("network: no id");
+  try {
+    Network n;
+    n.id = j["id"];
+    n.name = j.value("name", "");
+    n.driver = j.value("driver", "");
+    n.labels = stringMap(j, "labels");
+    if (n.driver == "bridge") n.bridge = j.value("network_interface", "");
+    return n;
+  } catch (const json::exception& e) {
+    throw std::runtime_error(std::string("network: ") + e.what());
+  }
+}
+
 // State.Pid: 0 when absent; a pid_t, or the document is malformed.
 pid_t pidOf(const json& state) {
   auto it = state.find("Pid");
@@ -82,6 +98,9 @@ std::optional<Event> parseEvent(std::string_view line) {
       e.container = stringOf(*attributes, "container");
     }
   }
+  if (e.type == "network" && (e.action == "connect" || e.action == "disconnect") &&
+      e.container.empty())
+    e.container = e.id;  // Podman's
   e.timeNano = int64Of(j, "timeNano");
   if (e.action.empty() || e.id.empty()) return std::nullopt;
   return e;
@@ -133,6 +152,20 @@ std::vector<Network> parseNetworkList(std::string_view body) {
   if (!j.is_array()) throw std::runtime_error("network list: not a JSON array");
   std::vector<Network> out;
   for (const auto& n : j) out.push_back(networkOf(n));
+  return out;
+}
+
+Network parseLibpodNetwork(std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded()) throw std::runtime_error("network: not JSON");
+  return libpodNetworkOf(j);
+}
+
+std::vector<Network> parseLibpodNetworkList(std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (!j.is_array()) throw std::runtime_error("network list: not a JSON array");
+  std::vector<Network> out;
+  for (const auto& n : j) out.push_back(libpodNetworkOf(n));
   return out;
 }
 

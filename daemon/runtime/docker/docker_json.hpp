@@ -19,7 +19,9 @@ struct Event {
   std::string action;  // "start", "die", "destroy", "rename"...
   std::string id;
   std::string name;
-  std::string container;  // a network's connect and disconnect: the container's id
+  // A network's connect and disconnect: the container's id (Docker's "container" attribute;
+  // Podman names the container as the actor itself, with no network id).
+  std::string container;
   int64_t timeNano = 0;
 };
 
@@ -59,6 +61,11 @@ struct Network {
 Network parseNetwork(std::string_view body);
 // GET /networks.
 std::vector<Network> parseNetworkList(std::string_view body);
+// Podman's own API, which names a network's bridge (its Docker-compatible one does not, and
+// gives a container's NetworkID as the network's name): GET /libpod/networks/NAME/json and
+// GET /libpod/networks/json.
+Network parseLibpodNetwork(std::string_view body);
+std::vector<Network> parseLibpodNetworkList(std::string_view body);
 
 // GET /containers/json: the ids.
 std::vector<std::string> parseContainerList(std::string_view body);

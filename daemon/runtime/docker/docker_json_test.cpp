@@ -129,6 +129,37 @@ TEST(DockerEvents, ConnectAndDisconnectNameTheContainer) {
   EXPECT_EQ(events[2].container, events[1].container);
 }
 
+// Podman (4.3, captured from `podman network connect nvtexp nvtexp1` and its disconnect) names
+// the container as the event's actor, with no network id: the container is the actor.
+TEST(PodmanEvents, ConnectAndDisconnectNameTheContainerAsTheActor) {
+  std::vector<Event> events;
+  std::istringstream lines(slurp("podman-network-connect-events.jsonl"));
+  for (std::string line; std::getline(lines, line);)
+    if (auto e = parseEvent(line)) events.push_back(*e);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].type, "network");
+  EXPECT_EQ(events[0].action, "connect");
+  EXPECT_EQ(events[0].container,
+            "d8c726af4e18f70717a0f60c5d7db8a4de4bdb0f55f86a25af10a4a8b2be608e");
+  EXPECT_EQ(events[1].action, "disconnect");
+  EXPECT_EQ(events[1].container, events[0].container);
+}
+
+// Podman's own API names the bridge (its Docker-compatible one gives no bridge option).
+TEST(PodmanNetwork, TheLibpodDocumentNamesTheBridgeAndTheLabels) {
+  Network n = parseLibpodNetwork(slurp("podman-libpod-network-labelled.json"));
+  EXPECT_EQ(n.name, "nvtlab");
+  EXPECT_EQ(n.id, "ca6deeeae79ea00dcd4102ebbef24a8c764e43e4e14f3d80a091cb1269ccea75");
+  EXPECT_EQ(n.bridge, "cni-podman1");
+  EXPECT_EQ(n.labels, (std::map<std::string, std::string>{{"netvrf.container_vrf", "blue"}}));
+  EXPECT_THROW(parseLibpodNetwork(R"({"name":"x"})"), std::runtime_error);  // no id
+  EXPECT_THROW(parseLibpodNetworkList("{}"), std::runtime_error);
+  std::vector<Network> list =
+      parseLibpodNetworkList("[" + slurp("podman-libpod-network-labelled.json") + "]");
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].bridge, "cni-podman1");
+}
+
 TEST(DockerInspect, MalformedDocumentsThrow) {
   EXPECT_THROW(parseInspect("{"), std::runtime_error);
   EXPECT_THROW(parseInspect("{}"), std::runtime_error);

@@ -1,5 +1,7 @@
 #include "runtime/docker/docker_watcher.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
 
@@ -7,8 +9,10 @@ namespace netvrf::docker {
 namespace {
 
 // rename: the entry follows the container's new name. Networks: create and destroy, for the
-// netvrf.vrf label on bridge networks; connect and disconnect, for netvrf.container_vrf. Podman filters on its own names ("died", "remove"), though
-// it reports "die"; both engines accept names they do not know.
+// netvrf.vrf label on bridge networks; connect and disconnect, for netvrf.container_vrf (Podman
+// reports no create or destroy of networks: a container's unknown networks are looked up when it
+// is inspected). Podman filters on its own names ("died", "remove"), though it reports "die";
+// both engines accept names they do not know.
 constexpr const char* kFilters =
     R"({"type":["container","network"],)"
     R"("event":["start","die","died","destroy","remove","rename","create","connect",)"
@@ -16,8 +20,9 @@ constexpr const char* kFilters =
 
 }  // namespace
 
-std::optional<NetworkInfo> Watcher::bridgeNetwork(const Network& n) const {
-  if (n.bridge.empty()) return std::nullopt;
+std::optional<NetworkInfo> Watcher::networkInfo(const Network& n) const {
+  // The host's namespace, or none: nothing of netvrfd's applies to them.
+  if (n.driver == "host" || n.driver == "null") return std::nullopt;
   return NetworkInfo{runtime_, n.id, n.name, n.bridge, n.labels};
 }
 
@@ -94,6 +99,7 @@ void Watcher::handle(Item& item) {
 
 void Watcher::handleNetwork(const Event& e) {
   if (e.action == "destroy") {
+    networks_.erase(e.id);
     sink_(NetworkGone{runtime_, e.id});
     return;
   }
@@ -106,22 +112,52 @@ void Watcher::handleNetwork(const Event& e) {
     return;
   }
   if (e.action != "create") return;
-  auto r = api_.get("/networks/" + e.id);
-  if (r.status == 404) return;  // removed again already
+  auto n = inspectNetwork(e.id, e.name);
+  if (!n) return;  // removed again already
+  networks_[n->id] = n->name;
+  if (auto info = networkInfo(*n)) sink_(NetworkSeen{std::move(*info)});
+}
+
+std::optional<Network> Watcher::inspectNetwork(const std::string& id, const std::string& name) {
+  auto r = libpod_ ? api_.get("/libpod/networks/" + name + "/json", kLibpodVersion)
+                   : api_.get("/networks/" + id);
+  if (r.status == 404) return std::nullopt;
   if (r.status != 200)
-    throw std::runtime_error("inspect network " + e.id + ": HTTP " + std::to_string(r.status) +
+    throw std::runtime_error("inspect network " + name + ": HTTP " + std::to_string(r.status) +
                              ": " + errorMessage(r.body));
-  if (auto n = bridgeNetwork(parseNetwork(r.body))) sink_(NetworkSeen{std::move(*n)});
+  return libpod_ ? parseLibpodNetwork(r.body) : parseNetwork(r.body);
+}
+
+void Watcher::learnNetworks(Container& c) {
+  for (auto& net : c.networks) {
+    if (networks_.count(net.id)) continue;
+    auto known = std::find_if(networks_.begin(), networks_.end(),
+                              [&](const auto& kv) { return kv.second == net.name; });
+    if (known != networks_.end()) {
+      net.id = known->first;
+      continue;
+    }
+    auto n = inspectNetwork(net.id, net.name);
+    if (!n) continue;
+    networks_[n->id] = n->name;
+    net.id = n->id;
+    if (auto info = networkInfo(*n)) sink_(NetworkSeen{std::move(*info)});
+  }
 }
 
 void Watcher::resync() {
-  auto nets = api_.get("/networks");
+  // Podman answers its own API's ping (dockerd: 404).
+  libpod_ = api_.get("/libpod/_ping", kLibpodVersion).status == 200;
+  auto nets = libpod_ ? api_.get("/libpod/networks/json", kLibpodVersion) : api_.get("/networks");
   if (nets.status != 200)
     throw std::runtime_error("list networks: HTTP " + std::to_string(nets.status) + ": " +
                              errorMessage(nets.body));
   NetworksSynced networks{runtime_, {}};
-  for (const auto& n : parseNetworkList(nets.body))
-    if (auto info = bridgeNetwork(n)) networks.networks.push_back(std::move(*info));
+  networks_.clear();
+  for (const auto& n : libpod_ ? parseLibpodNetworkList(nets.body) : parseNetworkList(nets.body)) {
+    networks_[n.id] = n.name;
+    if (auto info = networkInfo(n)) networks.networks.push_back(std::move(*info));
+  }
   sink_(std::move(networks));
 
   auto r = api_.get("/containers/json");
@@ -155,6 +191,7 @@ std::optional<NsIdentity> Watcher::expectedNs(const Container& c, int depth) {
 std::optional<ContainerRunning> Watcher::resolve(const std::string& id) {
   auto c = inspect(id);
   if (!c || !c->running || c->pid <= 0) return std::nullopt;
+  learnNetworks(*c);
   ContainerRunning r;
   r.info = {runtime_,        c->id,    c->name,    c->labels, c->hostNetwork(),
             c->sharedWith(), c->image, c->networks};

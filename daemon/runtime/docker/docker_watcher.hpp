@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -44,7 +45,14 @@ class Watcher : public RuntimeWatcher {
   // that of the container it joined.
   std::optional<NsIdentity> expectedNs(const Container& c, int depth = 0);
   std::optional<Container> inspect(const std::string& id);
-  std::optional<NetworkInfo> bridgeNetwork(const Network& n) const;
+  // What is reported of a network: every driver's but host and none (netvrf.container_vrf works
+  // on any), with its bridge when it has one.
+  std::optional<NetworkInfo> networkInfo(const Network& n) const;
+  // The networks `c` is on, by id, each reported before the container: Podman sends no event
+  // when a network is created, and names a container's networks by name.
+  void learnNetworks(Container& c);
+  // GET of one network by `id`, or Podman's by `name`; nothing when it is gone.
+  std::optional<Network> inspectNetwork(const std::string& id, const std::string& name);
 
   std::string runtime_;
   std::string socket_;
@@ -54,6 +62,8 @@ class Watcher : public RuntimeWatcher {
   ApiClient api_;  // used by the resolver thread only
   std::thread resolver_;
   std::optional<bool> available_;
+  bool libpod_ = false;  // Podman: its own API names the bridges (resolver thread only)
+  std::map<std::string, std::string> networks_;  // known ones: id -> name (resolver thread only)
 };
 
 }  // namespace netvrf::docker
