@@ -26,8 +26,8 @@ std::vector<std::string> released(const std::vector<std::string>& was, const Che
 }
 }  // namespace
 
-Drift::Drift(EventLoop& loop, Attachments& attachments, Reconciler& reconciler,
-             Networks& networks, std::function<void()> hostLinksChanged)
+Drift::Drift(EventLoop& loop, Attachments& attachments, Reconciler& reconciler, Networks& networks,
+             std::function<void()> hostLinksChanged)
     : attachments_(attachments),
       reconciler_(reconciler),
       networks_(networks),
@@ -74,13 +74,11 @@ void Drift::check(const std::string& key) {
   };
   for (const auto& [vrf, p] : t->interfaceParts)
     if (p.state == AttachState::Attached)
-      check(vrf, p.interfaces, p.table, [this, key, pid, vrf](Done<CheckResult> d) {
-        interfaceVrfChecked(key, pid, vrf, d);
-      });
+      check(vrf, p.interfaces, p.table,
+            [this, key, pid, vrf](Done<CheckResult> d) { interfaceVrfChecked(key, pid, vrf, d); });
   if (t->attach == AttachState::Attached)
-    check(t->vrf, t->interfaces, t->table, [this, key, pid, vrf = t->vrf](Done<CheckResult> d) {
-      ownVrfChecked(key, pid, vrf, d);
-    });
+    check(t->vrf, t->interfaces, t->table,
+          [this, key, pid, vrf = t->vrf](Done<CheckResult> d) { ownVrfChecked(key, pid, vrf, d); });
 }
 
 // An interface VRF someone deleted, or an interface someone took out of it: what is wanted is
@@ -142,8 +140,7 @@ void Drift::ownVrfChecked(const std::string& key, pid_t pid, const std::string& 
   std::string what =
       !found.vrf ? "VRF " + t.vrf + " was deleted" : joined(gone) + " left VRF " + t.vrf;
   attachments_.warn(
-      t, what + " behind netvrfd's back" + (again ? "; attaching it again, " + asked : ""),
-      fields);
+      t, what + " behind netvrfd's back" + (again ? "; attaching it again, " + asked : ""), fields);
   if (!found.vrf) {
     t.leftOwnVrf();
     unfollow(key, t);

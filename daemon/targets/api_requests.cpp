@@ -12,11 +12,14 @@ namespace netvrf {
 
 ApiRequests::ApiRequests(const NetnsRegistry& registry, Attachments& attachments,
                          const Reconciler& reconciler, RequestStore& requests)
-    : registry_(registry), attachments_(attachments), reconciler_(reconciler), requests_(requests) {}
+    : registry_(registry),
+      attachments_(attachments),
+      reconciler_(reconciler),
+      requests_(requests) {}
 
 template <typename T>
 void ApiRequests::storeAttach(const std::string& key, StoredRequest request, bool temporary,
-                          Done<T>& d) {
+                              Done<T>& d) {
   Target* found = attachments_.find(key);
   if (!found || !d) return;
   Target& c = *found;
@@ -43,8 +46,9 @@ void ApiRequests::storeAttach(const std::string& key, StoredRequest request, boo
     log::warning(d.error, fieldsOf(c.b->info, c.b->entry));
     return;
   }
-  log::info(describe(c.b->info) + ": kept the request for VRF " + vrf + " (" + requests_.path() + ")",
-            fieldsOf(c.b->info, c.b->entry));
+  log::info(
+      describe(c.b->info) + ": kept the request for VRF " + vrf + " (" + requests_.path() + ")",
+      fieldsOf(c.b->info, c.b->entry));
   attachments_.changed(c);
 }
 
@@ -83,7 +87,8 @@ void ApiRequests::storeDetach(const std::string& key, bool inside, bool host, Do
       }
     }
   } catch (const std::system_error& e) {
-    d = Done<T>::failed(describe(c.b->info) + " is detached now, but that is not kept: " + e.what());
+    d = Done<T>::failed(describe(c.b->info) +
+                        " is detached now, but that is not kept: " + e.what());
     log::warning(d.error, fieldsOf(c.b->info, c.b->entry));
     return;
   }
@@ -91,7 +96,7 @@ void ApiRequests::storeDetach(const std::string& key, bool inside, bool host, Do
 }
 
 std::optional<std::vector<std::string>> ApiRequests::forgetStopped(const std::string& name,
-                                                               const std::string& vrf) {
+                                                                   const std::string& vrf) {
   std::vector<std::string> vrfs;
   std::vector<StoredRequest> gone;
   for (const auto& r : requests_.all()) {
@@ -114,7 +119,7 @@ std::optional<std::vector<std::string>> ApiRequests::forgetStopped(const std::st
 }
 
 void ApiRequests::attach(const std::string& key, InsideRequest req, bool temporary,
-                            Then<InsideResult> reply) {
+                         Then<InsideResult> reply) {
   Target& c = attachments_.target(key);
   Fd netns = attachments_.openEntry(c);
   c.insideFrom = temporary ? WantSource::Temporary : WantSource::Request;
@@ -127,14 +132,14 @@ void ApiRequests::attach(const std::string& key, InsideRequest req, bool tempora
   stored.part = StoredRequest::Part::Inside;
   stored.inside = req;
   attachments_.attach(key, c, std::move(netns), std::move(req), nullptr,
-               [this, key, stored, temporary, reply](Done<InsideResult> d) {
-                 storeAttach(key, stored, temporary, d);
-                 reply(std::move(d));
-               });
+                      [this, key, stored, temporary, reply](Done<InsideResult> d) {
+                        storeAttach(key, stored, temporary, d);
+                        reply(std::move(d));
+                      });
 }
 
 void ApiRequests::attachHost(const std::string& key, HostSideRequest req, bool temporary,
-                                Then<HostSideResult> reply) {
+                             Then<HostSideResult> reply) {
   Target& c = attachments_.target(key);
   if (c.hostLeg &&
       (c.hostAttach == AttachState::Pending || c.hostAttach == AttachState::Attached) &&
@@ -145,8 +150,8 @@ void ApiRequests::attachHost(const std::string& key, HostSideRequest req, bool t
   req.hostIfname = defaultHostIfname(c.b->info.id, req.vrf);
   Fd netns = attachments_.openEntry(c);
   c.hostFrom = temporary ? WantSource::Temporary : WantSource::Request;
-  log::info(describe(c.b->info) + ": attaching to host VRF " + req.vrf + " through " + req.hostIfname +
-                " (asked over D-Bus" + (temporary ? ", temporary)" : ")"),
+  log::info(describe(c.b->info) + ": attaching to host VRF " + req.vrf + " through " +
+                req.hostIfname + " (asked over D-Bus" + (temporary ? ", temporary)" : ")"),
             fieldsOf(c.b->info, c.b->entry));
   StoredRequest stored;
   stored.runtime = c.b->info.runtime;
@@ -154,14 +159,14 @@ void ApiRequests::attachHost(const std::string& key, HostSideRequest req, bool t
   stored.part = StoredRequest::Part::Host;
   stored.host = req;
   attachments_.attachHost(key, c, std::move(netns), std::move(req),
-                   [this, key, stored, temporary, reply](Done<HostSideResult> d) {
-                     storeAttach(key, stored, temporary, d);
-                     reply(std::move(d));
-                   });
+                          [this, key, stored, temporary, reply](Done<HostSideResult> d) {
+                            storeAttach(key, stored, temporary, d);
+                            reply(std::move(d));
+                          });
 }
 
 void ApiRequests::detach(const std::string& key, const std::string& vrf,
-                            Then<std::vector<std::string>> reply) {
+                         Then<std::vector<std::string>> reply) {
   Target& c = attachments_.target(key);
   std::string leg = c.hostLeg && (vrf.empty() || vrf == c.hostLeg->vrf) ? c.hostLeg->vrf : "";
   // The leg is said to be left only when it was up.
@@ -185,19 +190,21 @@ void ApiRequests::detach(const std::string& key, const std::string& vrf,
     return;
   }
   Fd netns = attachments_.openEntry(c);
-  if (!leg.empty()) attachments_.detachHostLeg(c);  // the worker does it before the inside detach below
+  if (!leg.empty())
+    attachments_.detachHostLeg(c);  // the worker does it before the inside detach below
   std::optional<std::string> which;
   if (!vrf.empty()) which = vrf;
-  attachments_.detach(key, c, std::move(netns), which,
-               [this, key, leg, shown, inside, storedLeg, reply](Done<InsideDetachResult> d) {
-                 Done<std::vector<std::string>> r{std::nullopt, d.error, d.errorKind};
-                 if (d) {
-                   r.value = d.value->vrfs;
-                   if (!shown.empty()) r.value->push_back(shown);
-                 }
-                 storeDetach(key, inside, !leg.empty() || storedLeg, r);
-                 reply(std::move(r));
-               });
+  attachments_.detach(
+      key, c, std::move(netns), which,
+      [this, key, leg, shown, inside, storedLeg, reply](Done<InsideDetachResult> d) {
+        Done<std::vector<std::string>> r{std::nullopt, d.error, d.errorKind};
+        if (d) {
+          r.value = d.value->vrfs;
+          if (!shown.empty()) r.value->push_back(shown);
+        }
+        storeDetach(key, inside, !leg.empty() || storedLeg, r);
+        reply(std::move(r));
+      });
 }
 
 }  // namespace netvrf

@@ -29,8 +29,7 @@ class ApiRequests {
   void attachHost(const std::string& key, HostSideRequest req, bool temporary,
                   Then<HostSideResult> reply);
   // From `vrf` (every VRF when empty), with the host leg into it; `reply` gets the VRFs it left.
-  void detach(const std::string& key, const std::string& vrf,
-              Then<std::vector<std::string>> reply);
+  void detach(const std::string& key, const std::string& vrf, Then<std::vector<std::string>> reply);
   // The stored requests of containers named `name` that do not run (into `vrf` only, when
   // given) are removed; returns the VRFs they named, or nothing when there were none. Throws
   // std::system_error when the file cannot be written (nothing changed).

@@ -61,7 +61,8 @@ void Attachments::attach(const std::string& key, Target& t, Fd netns, InsideRequ
   t.attach = AttachState::Pending;
   t.insideAsked = req;
   std::string vrf = req.vrf;
-  job::Attach j{std::move(netns), describe(t.b->info), std::move(req), true, std::move(restore), {}};
+  job::Attach j{
+      std::move(netns), describe(t.b->info), std::move(req), true, std::move(restore), {}};
   j.then = [this, key, pid = t.b->pin.pid, vrf, reply](Done<job::Attach::Result> d) {
     insideAttached(key, pid, vrf, d);
     if (reply) {
@@ -92,12 +93,13 @@ void Attachments::attachHost(const std::string& key, Target& t, Fd netns, HostSi
   t.hostAttach = AttachState::Pending;
   t.hostLeg = leg;
   std::string vrf = leg.vrf;
-  worker_->submit(job::AttachHost{std::move(netns), describe(t.b->info), std::move(leg),
-                                  [this, key, pid = t.b->pin.pid, vrf, reply](Done<HostSideResult> d) {
-                                    hostAttached(key, pid, vrf, d);
-                                    if (reply) reply(std::move(d));
-                                    jobDone(key, pid);
-                                  }});
+  worker_->submit(
+      job::AttachHost{std::move(netns), describe(t.b->info), std::move(leg),
+                      [this, key, pid = t.b->pin.pid, vrf, reply](Done<HostSideResult> d) {
+                        hostAttached(key, pid, vrf, d);
+                        if (reply) reply(std::move(d));
+                        jobDone(key, pid);
+                      }});
 }
 
 void Attachments::detach(const std::string& key, Target& t, Fd netns,
@@ -118,9 +120,11 @@ void Attachments::detachHostLeg(Target& t, Then<bool> reply) {
     std::string vrf = t.hostLeg->vrf;
     worker_->submit(job::DetachHost{*t.hostLeg, [vrf, reply](Done<bool> d) {
                                       if (!d)
-                                        log::warning("cannot remove a container's leg into host "
-                                                     "VRF " + vrf + ": " + d.error,
-                                                     {{"VRF", vrf}});
+                                        log::warning(
+                                            "cannot remove a container's leg into host "
+                                            "VRF " +
+                                                vrf + ": " + d.error,
+                                            {{"VRF", vrf}});
                                       if (reply) reply(std::move(d));
                                     }});
   }

@@ -10,8 +10,7 @@
 namespace netvrf {
 
 Reconciler::Reconciler(const NetnsRegistry& registry, Attachments& attachments,
-                       const RequestStore& requests, const Config& config,
-                       const Networks& networks)
+                       const RequestStore& requests, const Config& config, const Networks& networks)
     : registry_(registry),
       attachments_(attachments),
       requests_(requests),
@@ -19,10 +18,9 @@ Reconciler::Reconciler(const NetnsRegistry& registry, Attachments& attachments,
       networks_(networks) {}
 
 Wanted Reconciler::wanted(const Target& t) const {
-  return wantedFor(t.b->info, requests_, t.temporary, config_.policies,
-                   [this, &t](const std::string& id) {
-                     return networks_.labelsOf(t.b->info.runtime, id);
-                   });
+  return wantedFor(
+      t.b->info, requests_, t.temporary, config_.policies,
+      [this, &t](const std::string& id) { return networks_.labelsOf(t.b->info.runtime, id); });
 }
 
 void Reconciler::reconcileAll() {
@@ -109,16 +107,16 @@ void Reconciler::reconcile(const std::string& key, Target& t, Trigger why) {
     return part.source == WantSource::Label ? std::string() : " (" + part.from() + ")";
   };
   if (inside == Step::Attach) {
-    log::info(describe(t.b->info) + ": attaching to VRF " + w.inside.request->vrf +
-                  because(w.inside),
-              fields);
+    log::info(
+        describe(t.b->info) + ": attaching to VRF " + w.inside.request->vrf + because(w.inside),
+        fields);
     t.insideFrom = w.inside.source;
     // Routes set only after its VRF was taken away behind our back.
     attachments_.attach(key, t, forJob(), std::move(*w.inside.request), t.vrfRoutes, nullptr);
   }
   if (host == Step::Attach) {
-    log::info(describe(t.b->info) + ": attaching to host VRF " + w.host.request->vrf +
-                  " through " + w.host.request->hostIfname + because(w.host),
+    log::info(describe(t.b->info) + ": attaching to host VRF " + w.host.request->vrf + " through " +
+                  w.host.request->hostIfname + because(w.host),
               fields);
     t.hostFrom = w.host.source;
     attachments_.attachHost(key, t, std::move(netns), std::move(*w.host.request), nullptr);
