@@ -20,6 +20,8 @@ Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, Req
       drift_(loop, attachments_, reconciler_, networks_, [this] { refreshHostVrfs(); }),
       api_(registry_, attachments_, reconciler_, requests) {
   registry_.onSynced = [this] {
+    synced_ = true;
+    updateFirewall();
     if (onSynced) onSynced();
   };
 }
@@ -105,8 +107,11 @@ void Manager::handle(RuntimeEvent event) {
           registry_.onStopped(NetnsRegistry::keyOf(e.runtime, e.id));
         else if constexpr (std::is_same_v<T, RuntimeSynced>)
           registry_.onRuntimeList(std::move(e));
-        else if constexpr (std::is_same_v<T, RuntimeAvailability>)
+        else if constexpr (std::is_same_v<T, RuntimeAvailability>) {
+          // A dockerd that (re)started made its firewall chains anew.
+          if (e.available) updateFirewall(true);
           registry_.onAvailability(e);
+        }
         else if constexpr (std::is_same_v<T, NetworkSeen>)
           networks_.onNetwork(std::move(e.info));
         else if constexpr (std::is_same_v<T, NetworkGone>)
@@ -167,13 +172,25 @@ std::string Manager::describeJson() const {
 // The host's VRFs.
 
 void Manager::hostVrfsSeen(const std::vector<HostVrf>& vrfs) {
-  if (vrfs == hostVrfs_) return;
+  bool first = !vrfsListed_;
+  vrfsListed_ = true;
+  if (vrfs == hostVrfs_ && !first) {
+    updateFirewall();
+    return;
+  }
   for (const auto& old : hostVrfs_)
     if (std::none_of(vrfs.begin(), vrfs.end(),
                      [&](const HostVrf& v) { return v.name == old.name; }))
       clearHostVrf(old);
   hostVrfs_ = vrfs;
+  updateFirewall();
   if (onVrfsChanged) onVrfsChanged(hostVrfs_);
+}
+
+// Once the runtimes' networks and the host's VRFs are both known: before, a network's bridge
+// would look like an uplink, and its rules would go for a moment at every start.
+void Manager::updateFirewall(bool again) {
+  if (synced_ && vrfsListed_) firewall_.update(hostVrfs_, networks_, again);
 }
 
 void Manager::refreshHostVrfs() {

@@ -16,6 +16,7 @@
 #include "networks/networks.hpp"
 #include "registry/netns_registry.hpp"
 #include "runtime/container_event.hpp"
+#include "firewall/firewall.hpp"
 #include "links/drift.hpp"
 #include "targets/api_requests.hpp"
 #include "targets/attachments.hpp"
@@ -54,6 +55,7 @@ class Manager {
     worker_ = worker;
     attachments_.setWorker(worker);
     networks_.setWorker(worker);
+    firewall_.setWorker(worker);
   }
   // The host's VRFs as the worker found them after a job (on the loop thread).
   void hostVrfsSeen(const std::vector<HostVrf>& vrfs);
@@ -160,6 +162,7 @@ class Manager {
   void seenAgain(const std::string& key, bool networks, bool connected);
   void unregistered(const std::string& key);
   void forgotten(const std::string& key);
+  void updateFirewall(bool again = false);
   // A host VRF that is gone leaves its catch-all routes behind: they go.
   void clearHostVrf(const HostVrf& gone);
   void changed();
@@ -175,8 +178,11 @@ class Manager {
   Reconciler reconciler_;
   Drift drift_;
   ApiRequests api_;
+  Firewall firewall_;
   Worker* worker_ = nullptr;
   std::vector<HostVrf> hostVrfs_;
+  bool vrfsListed_ = false;  // hostVrfs_ is the worker's list, not the empty start
+  bool synced_ = false;      // every runtime's first list (and networks) is in
 };
 
 }  // namespace netvrf

@@ -3,6 +3,7 @@
 #include "attach/interface_move.hpp"
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
+#include "firewall/iptables.hpp"
 #include "netlink/in_netns.hpp"
 #include "netlink/link.hpp"
 #include "netlink/nl_handle.hpp"
@@ -182,6 +183,12 @@ bool AttachWorker::run(job::Release& j) {
   if (j.vrf.empty()) return false;  // in no VRF: nothing to do
   NlSocket host = connectRoute();
   return releaseFromHostVrf(host.get(), j.vrf, j.bridge);
+}
+
+bool AttachWorker::run(job::Forward& j) {
+  bool ipv4 = applyForward(false, j.ipv4);
+  bool ipv6 = applyForward(true, j.ipv6);
+  return ipv4 || ipv6;
 }
 
 std::vector<HostVrf> AttachWorker::run(job::ListVrfs&) {

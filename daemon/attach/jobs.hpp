@@ -132,11 +132,20 @@ struct DeleteVrf {
   Then<Nothing> then;
 };
 
+// In Docker's firewall: chain NETVRF-FORWARD's rules (firewall/forward_rules.hpp) for IPv4 and
+// IPv6; true when Docker's firewall was there to put them in.
+struct Forward {
+  std::vector<std::string> ipv4;
+  std::vector<std::string> ipv6;
+  Then<bool> then;
+};
+
 }  // namespace job
 
 using Job =
     std::variant<job::Attach, job::Detach, job::AttachHost, job::DetachHost, job::Check,
-                 job::DeleteIfUnused, job::Release, job::ListVrfs, job::CreateVrf, job::DeleteVrf>;
+                 job::DeleteIfUnused, job::Release, job::ListVrfs, job::CreateVrf, job::DeleteVrf,
+                 job::Forward>;
 
 // Where jobs go. The attach worker runs them one after the other, in order, on a thread of its
 // own, and each completion runs later on the loop thread; unit tests use a fake that answers as

@@ -66,6 +66,12 @@ const std::map<std::string, std::string>* Networks::labelsOf(const std::string& 
   return it == networks_.end() ? nullptr : &it->second.info.labels;
 }
 
+std::optional<std::vector<std::string>> Networks::subnetsOfBridge(const std::string& ifname) const {
+  for (const auto& [key, n] : networks_)
+    if (!n.info.bridge.empty() && n.info.bridge == ifname) return n.info.subnets;
+  return std::nullopt;
+}
+
 size_t Networks::attached() const {
   return std::count_if(networks_.begin(), networks_.end(),
                        [](const auto& kv) { return kv.second.attach == AttachState::Attached; });

@@ -32,6 +32,9 @@ class Networks {
   void onNetworkGone(const std::string& runtime, const std::string& id);
   void onNetworksSynced(NetworksSynced s);
 
+  // The subnets of the network whose bridge is `ifname`; nothing when it is no network's bridge.
+  std::optional<std::vector<std::string>> subnetsOfBridge(const std::string& ifname) const;
+
   // The labels of network `id` of `runtime`; nothing when it is not known.
   const std::map<std::string, std::string>* labelsOf(const std::string& runtime,
                                                      const std::string& id) const;

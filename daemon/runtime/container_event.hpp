@@ -68,6 +68,7 @@ struct NetworkInfo {
   std::string name;
   std::string bridge;  // its Linux bridge on the host; empty for other drivers (macvlan...)
   std::map<std::string, std::string> labels;
+  std::vector<std::string> subnets;  // "203.0.113.64/28", "2001:db8::/64"
 };
 
 struct NetworkSeen {

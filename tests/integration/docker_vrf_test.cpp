@@ -340,6 +340,80 @@ TEST_F(DockerVrfKernel, LabelledNetworkHasItsBridgeInAHostVrfUntilItIsRemoved) {
   EXPECT_TRUE(logSays(d, "deleted VRF blue: its last network is gone")) << d.log();
 }
 
+// With Docker's firewall on (as in this VM), a packet a container on a network in host VRF
+// fwblue sends to the VRF's uplink reaches FORWARD from fwblue, not from the bridge: Docker's
+// rules miss it and its DROP policy wins. netvrfd's chain NETVRF-FORWARD, jumped to from
+// DOCKER-USER, lets it out, and follows the VRF's members.
+TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
+  std::string client = "nvtcl" + std::to_string(getpid() % 10000), uplink = "nvup0";
+  ASSERT_EQ(run({"ip", "netns", "add", client}).status, 0);
+  struct Gone {
+    std::string client, uplink;
+    ~Gone() {
+      run({"ip", "link", "del", uplink});
+      run({"ip", "netns", "del", client});
+      run({"ip", "link", "del", "fwblue"});
+    }
+  } gone{client, uplink};
+  ASSERT_EQ(run({"ip", "link", "add", uplink, "type", "veth", "peer", "name", "nvup0c", "netns",
+                 client})
+                .status,
+            0);
+  ASSERT_EQ(run({"ip", "addr", "add", "192.0.2.1/28", "dev", uplink}).status, 0);
+  ASSERT_EQ(run({"ip", "-n", client, "addr", "add", "192.0.2.2/28", "dev", "nvup0c"}).status, 0);
+  ASSERT_EQ(run({"ip", "-n", client, "link", "set", "nvup0c", "up"}).status, 0);
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string net = docker_.uniqueName("fwnet");
+  std::string bridge =
+      createNetwork(net, {"--label", "netvrf.vrf=fwblue", "--subnet", "203.0.113.96/28"});
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        json l = hostLink(bridge);
+        return l.size() == 1 && l[0].value("master", "") == "fwblue";
+      },
+      20s))
+      << d.log();
+  ASSERT_EQ(run({"ip", "link", "set", uplink, "master", "fwblue"}).status, 0);
+  ASSERT_EQ(run({"ip", "link", "set", uplink, "up"}).status, 0);
+  std::string name = docker_.uniqueName("fwc");
+  docker_.runDetached(name, {"--network", net});
+  auto reaches = [&] {
+    return docker_.cli({"exec", name, "ping", "-c", "1", "-W", "2", "192.0.2.2"}).status == 0;
+  };
+  auto chain = [] { return run({"iptables", "-w", "-S", "NETVRF-FORWARD"}); };
+  const std::string rule = "-A NETVRF-FORWARD -s 203.0.113.96/28 -i fwblue -o nvup0 -j ACCEPT";
+  ASSERT_TRUE(waitUntil(reaches, 20s)) << chain().out << d.log();
+  EXPECT_NE(chain().out.find(rule), std::string::npos) << chain().out;
+  EXPECT_NE(run({"iptables", "-w", "-S", "DOCKER-USER"}).out.find("-j NETVRF-FORWARD"),
+            std::string::npos);
+  EXPECT_TRUE(logSays(d, "NETVRF-FORWARD (from DOCKER-USER) lets out fwblue: 203.0.113.96/28 to "
+                         "nvup0"))
+      << d.log();
+
+  // Without the rule, Docker's firewall drops it: what makes it work is netvrfd's rule.
+  ASSERT_EQ(run({"iptables", "-w", "-F", "NETVRF-FORWARD"}).status, 0);
+  EXPECT_FALSE(reaches());
+  // The uplink leaves the VRF (the rules go) and comes back (they are made again).
+  ASSERT_EQ(run({"ip", "link", "set", uplink, "nomaster"}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return chain().status != 0; }, 10s)) << chain().out << d.log();
+  ASSERT_EQ(run({"ip", "link", "set", uplink, "master", "fwblue"}).status, 0);
+  ASSERT_EQ(run({"ip", "link", "set", uplink, "up"}).status, 0);
+  EXPECT_TRUE(waitUntil(reaches, 20s)) << chain().out << d.log();
+
+  // Killed, and the network removed meanwhile: its next start leaves nothing of netvrfd's in
+  // Docker's firewall.
+  d.signal(SIGKILL);
+  d.wait();
+  docker_.remove(name);
+  ASSERT_EQ(docker_.cli({"network", "rm", net}).status, 0);
+  EXPECT_EQ(chain().status, 0) << "the killed run's rules are still there";
+  d.start();
+  ASSERT_TRUE(d.waitReady()) << d.log();
+  EXPECT_TRUE(waitUntil([&] { return chain().status != 0; }, 20s)) << chain().out << d.log();
+  EXPECT_EQ(run({"iptables", "-w", "-S", "DOCKER-USER"}).out.find("NETVRF"), std::string::npos);
+}
+
 // A VRF per network inside the container: each network labelled netvrf.container_vrf puts the
 // container's interface on it into that VRF, followed through connect, disconnect and restart.
 TEST_F(DockerVrfKernel, EachLabelledNetworkPutsItsInterfaceIntoItsOwnVrf) {

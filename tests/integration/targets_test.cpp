@@ -370,12 +370,12 @@ class InterfaceTargets : public Targets {
     Targets::SetUp();
     NetworksSynced s{"docker", {}};
     s.networks.push_back({"docker", "n-front", "front", "br-front",
-                          {{"netvrf.container_vrf", "blue"}}});
+                          {{"netvrf.container_vrf", "blue"}}, {}});
     s.networks.push_back({"docker", "n-back", "back", "br-back",
-                          {{"netvrf.container_vrf", "green"}, {"netvrf.default", "true"}}});
+                          {{"netvrf.container_vrf", "green"}, {"netvrf.default", "true"}}, {}});
     s.networks.push_back({"docker", "n-mgmt", "mgmt", "br-mgmt",
-                          {{"netvrf.container_vrf", "mgmt"}, {"netvrf.default", "true"}}});
-    s.networks.push_back({"docker", "n-plain", "plain", "br-plain", {}});
+                          {{"netvrf.container_vrf", "mgmt"}, {"netvrf.default", "true"}}, {}});
+    s.networks.push_back({"docker", "n-plain", "plain", "br-plain", {}, {}});
     manager().handle(std::move(s));
   }
   const ContainerNetwork front{"n-front", "front", "02:42:cb:00:71:02"};

@@ -43,6 +43,10 @@ Network networkOf(const json& j) {
     n.name = j.value("Name", "");
     n.driver = j.value("Driver", "");
     n.labels = stringMap(j, "Labels");
+    if (auto ipam = j.find("IPAM"); ipam != j.end() && ipam->is_object())
+      if (auto config = ipam->find("Config"); config != ipam->end() && config->is_array())
+        for (const auto& c : *config)
+          if (auto subnet = stringOf(c, "Subnet"); !subnet.empty()) n.subnets.push_back(subnet);
     if (n.driver == "bridge") {
       auto options = stringMap(j, "Options");
       auto name = options.find("com.docker.network.bridge.name");
@@ -63,6 +67,9 @@ Network libpodNetworkOf(const json& j) {
     n.name = j.value("name", "");
     n.driver = j.value("driver", "");
     n.labels = stringMap(j, "labels");
+    if (auto subnets = j.find("subnets"); subnets != j.end() && subnets->is_array())
+      for (const auto& c : *subnets)
+        if (auto subnet = stringOf(c, "subnet"); !subnet.empty()) n.subnets.push_back(subnet);
     if (n.driver == "bridge") n.bridge = j.value("network_interface", "");
     return n;
   } catch (const json::exception& e) {

@@ -55,6 +55,7 @@ struct Network {
   std::string driver;  // "bridge", "host", "null", "macvlan"...
   std::string bridge;  // the Linux bridge of a bridge network: its bridge.name option or br-<id>
   std::map<std::string, std::string> labels;
+  std::vector<std::string> subnets;  // IPAM's
 };
 
 // GET /networks/ID. Throws std::runtime_error on a malformed document, as the next two do.

@@ -69,12 +69,15 @@ TEST(DockerNetworks, LabelsAndBridgeNames) {
   EXPECT_EQ(n.driver, "bridge");
   EXPECT_EQ(n.bridge, "br-" + n.id.substr(0, 12));  // no bridge.name option
   EXPECT_EQ(n.labels, (std::map<std::string, std::string>{{"netvrf.vrf", "blue"}}));
+  EXPECT_EQ(n.subnets, std::vector<std::string>{"203.0.113.64/28"});
 
   std::map<std::string, Network> byName;
   for (auto& x : parseNetworkList(slurp("docker-networks.json"))) byName[x.name] = x;
   EXPECT_EQ(byName.at("nvt-capnet2").bridge, "nvtcap1");  // -o com.docker.network.bridge.name
   EXPECT_EQ(byName.at("bridge").bridge, "nvt0");          // dockerd --bridge
   EXPECT_EQ(byName.at("host").bridge, "");
+  EXPECT_EQ(byName.at("bridge").subnets, std::vector<std::string>{"198.51.100.0/24"});
+  EXPECT_TRUE(byName.at("host").subnets.empty());
   EXPECT_EQ(byName.at("none").driver, "null");
   EXPECT_THROW(parseNetwork("[]"), std::runtime_error);
 }
@@ -151,6 +154,7 @@ TEST(PodmanNetwork, TheLibpodDocumentNamesTheBridgeAndTheLabels) {
   EXPECT_EQ(n.name, "nvtlab");
   EXPECT_EQ(n.id, "ca6deeeae79ea00dcd4102ebbef24a8c764e43e4e14f3d80a091cb1269ccea75");
   EXPECT_EQ(n.bridge, "cni-podman1");
+  EXPECT_EQ(n.subnets, std::vector<std::string>{"203.0.113.208/28"});
   EXPECT_EQ(n.labels, (std::map<std::string, std::string>{{"netvrf.container_vrf", "blue"}}));
   EXPECT_THROW(parseLibpodNetwork(R"({"name":"x"})"), std::runtime_error);  // no id
   EXPECT_THROW(parseLibpodNetworkList("{}"), std::runtime_error);

@@ -23,7 +23,7 @@ constexpr const char* kFilters =
 std::optional<NetworkInfo> Watcher::networkInfo(const Network& n) const {
   // The host's namespace, or none: nothing of netvrfd's applies to them.
   if (n.driver == "host" || n.driver == "null") return std::nullopt;
-  return NetworkInfo{runtime_, n.id, n.name, n.bridge, n.labels};
+  return NetworkInfo{runtime_, n.id, n.name, n.bridge, n.labels, n.subnets};
 }
 
 Watcher::Watcher(std::string runtime, std::string socket, std::function<void(RuntimeEvent)> sink)
