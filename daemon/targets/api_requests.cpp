@@ -10,6 +10,17 @@
 
 namespace netvrf {
 
+namespace {
+// What is stored of `part` of `t`: by runtime and container name.
+StoredRequest storedFor(const Target& t, StoredRequest::Part part) {
+  StoredRequest r;
+  r.runtime = t.b->info.runtime;
+  r.name = t.b->info.name;
+  r.part = part;
+  return r;
+}
+}  // namespace
+
 ApiRequests::ApiRequests(const NetnsRegistry& registry, Attachments& attachments,
                          const Reconciler& reconciler, RequestStore& requests)
     : registry_(registry),
@@ -76,10 +87,7 @@ void ApiRequests::storeDetach(const std::string& key, bool inside, bool host, Do
       else
         c.temporary.host.reset();
       if (labelled) {
-        StoredRequest out;
-        out.runtime = c.b->info.runtime;
-        out.name = c.b->info.name;
-        out.part = part;
+        StoredRequest out = storedFor(c, part);
         out.detached = true;
         requests_.put(std::move(out));
       } else {
@@ -126,10 +134,7 @@ void ApiRequests::attach(const std::string& key, InsideRequest req, bool tempora
   log::info(describe(c.b->info) + ": attaching to VRF " + req.vrf + " (asked over D-Bus" +
                 (temporary ? ", temporary)" : ")"),
             fieldsOf(c.b->info, c.b->entry));
-  StoredRequest stored;
-  stored.runtime = c.b->info.runtime;
-  stored.name = c.b->info.name;
-  stored.part = StoredRequest::Part::Inside;
+  StoredRequest stored = storedFor(c, StoredRequest::Part::Inside);
   stored.inside = req;
   attachments_.attach(key, c, std::move(netns), std::move(req), nullptr,
                       [this, key, stored, temporary, reply](Done<InsideResult> d) {
@@ -153,10 +158,7 @@ void ApiRequests::attachHost(const std::string& key, HostSideRequest req, bool t
   log::info(describe(c.b->info) + ": attaching to host VRF " + req.vrf + " through " +
                 req.hostIfname + " (asked over D-Bus" + (temporary ? ", temporary)" : ")"),
             fieldsOf(c.b->info, c.b->entry));
-  StoredRequest stored;
-  stored.runtime = c.b->info.runtime;
-  stored.name = c.b->info.name;
-  stored.part = StoredRequest::Part::Host;
+  StoredRequest stored = storedFor(c, StoredRequest::Part::Host);
   stored.host = req;
   attachments_.attachHost(key, c, std::move(netns), std::move(req),
                           [this, key, stored, temporary, reply](Done<HostSideResult> d) {
