@@ -35,7 +35,6 @@ void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks
   }
   if (!again && asked_ && *asked_ == wanted) return;
   asked_ = wanted;
-  wanted_ = wanted;
   worker_->submit(job::Forward{
       forwardRules(wanted, false), forwardRules(wanted, true), [this, wanted](Done<bool> d) {
         if (!d) {

@@ -24,12 +24,8 @@ class Firewall {
   // `again`: apply even when nothing changed here (dockerd started: its chains are new).
   void update(const std::vector<HostVrf>& vrfs, const Networks& networks, bool again = false);
 
-  // What netvrfd lets through, per VRF, as last asked of the worker.
-  const std::vector<VrfForward>& wanted() const { return wanted_; }
-
  private:
   Worker* worker_ = nullptr;
-  std::vector<VrfForward> wanted_;
   std::optional<std::vector<VrfForward>> asked_;  // none: nothing asked yet, or it failed
 };
 
