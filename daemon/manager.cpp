@@ -107,17 +107,18 @@ void Manager::handle(RuntimeEvent event) {
           registry_.onStopped(NetnsRegistry::keyOf(e.runtime, e.id));
         else if constexpr (std::is_same_v<T, RuntimeSynced>)
           registry_.onRuntimeList(std::move(e));
-        else if constexpr (std::is_same_v<T, RuntimeAvailability>) {
-          // A dockerd that (re)started made its firewall chains anew.
-          if (e.available) updateFirewall(true);
+        else if constexpr (std::is_same_v<T, RuntimeAvailability>)
           registry_.onAvailability(e);
-        }
         else if constexpr (std::is_same_v<T, NetworkSeen>)
           networks_.onNetwork(std::move(e.info));
         else if constexpr (std::is_same_v<T, NetworkGone>)
           networks_.onNetworkGone(e.runtime, e.id);
-        else
+        else {
+          // After each (re)connect: a dockerd that (re)started made its firewall chains anew,
+          // and its networks, which the rules need, are known again now.
           networks_.onNetworksSynced(std::move(e));
+          updateFirewall(true);
+        }
       },
       std::move(event));
 }
