@@ -138,11 +138,20 @@ void Attachments::jobDone(const std::string& key, pid_t pid) {
   if (Target* t = instance(key, pid); t && events_.jobDone) events_.jobDone(key, *t);
 }
 
+Target* Attachments::outcomeFor(const std::string& key, pid_t pid, const char* what,
+                                const std::string& vrf, const std::string& error) {
+  Target* t = instance(key, pid);
+  if (!t && what)
+    log::info("a container exited before its " + std::string(what) + " VRF " + vrf + " finished" +
+              (error.empty() ? "" : " (" + error + ")"));
+  return t;
+}
+
 namespace {
-// The outcome of a job for an instance that is no longer the one registered.
-void stale(const std::string& what, const std::string& vrf, const std::string& error) {
-  log::info("a container exited before its " + what + " VRF " + vrf + " finished" +
-            (error.empty() ? "" : " (" + error + ")"));
+log::Fields fieldsWithVrf(const Target& t, const std::string& vrf) {
+  log::Fields fields = fieldsOf(t.b->info, t.b->entry);
+  fields.emplace_back("VRF", vrf);
+  return fields;
 }
 }  // namespace
 
@@ -155,14 +164,10 @@ std::string Attachments::attachedText(const std::string& vrf, const InsideResult
 
 void Attachments::insideAttached(const std::string& key, pid_t pid, const std::string& vrf,
                                  const Done<job::Attach::Result>& d) {
-  Target* current = instance(key, pid);
-  if (!current) {
-    stale("attach to", vrf, d.error);
-    return;
-  }
+  Target* current = outcomeFor(key, pid, "attach to", vrf, d.error);
+  if (!current) return;
   Target& t = *current;
-  log::Fields fields = fieldsOf(t.b->info, t.b->entry);
-  fields.emplace_back("VRF", vrf);
+  log::Fields fields = fieldsWithVrf(t, vrf);
   if (!d) {
     t.attach = AttachState::Failed;
     if (events_.ownVrfLeft) events_.ownVrfLeft(key, t);
@@ -190,8 +195,7 @@ void Attachments::interfaceAttached(const std::string& key, pid_t pid, const std
   auto it = t.interfaceParts.find(vrf);
   if (it == t.interfaceParts.end()) return;
   Target::InterfacePart& part = it->second;
-  log::Fields fields = fieldsOf(t.b->info, t.b->entry);
-  fields.emplace_back("VRF", vrf);
+  log::Fields fields = fieldsWithVrf(t, vrf);
   if (!d) {
     part.state = AttachState::Failed;
     warn(t, "not attached to VRF " + vrf + ": " + d.error, fields);
@@ -212,14 +216,10 @@ void Attachments::interfaceAttached(const std::string& key, pid_t pid, const std
 
 void Attachments::hostAttached(const std::string& key, pid_t pid, const std::string& vrf,
                                const Done<HostSideResult>& d) {
-  Target* current = instance(key, pid);
-  if (!current) {
-    stale("attach to host", vrf, d.error);
-    return;
-  }
+  Target* current = outcomeFor(key, pid, "attach to host", vrf, d.error);
+  if (!current) return;
   Target& t = *current;
-  log::Fields fields = fieldsOf(t.b->info, t.b->entry);
-  fields.emplace_back("VRF", vrf);
+  log::Fields fields = fieldsWithVrf(t, vrf);
   if (!d) {
     t.hostAttach = AttachState::Failed;
     warn(t, "not attached to host VRF " + vrf + ": " + d.error, fields);
@@ -240,14 +240,10 @@ void Attachments::hostAttached(const std::string& key, pid_t pid, const std::str
 
 void Attachments::detached(const std::string& key, pid_t pid, const std::string& vrf,
                            const Done<InsideDetachResult>& d) {
-  Target* current = instance(key, pid);
-  if (!current) {
-    stale("detach from", vrf, d.error);
-    return;
-  }
+  Target* current = outcomeFor(key, pid, "detach from", vrf, d.error);
+  if (!current) return;
   Target& t = *current;
-  log::Fields fields = fieldsOf(t.b->info, t.b->entry);
-  fields.emplace_back("VRF", vrf);
+  log::Fields fields = fieldsWithVrf(t, vrf);
   if (!d) {
     warn(t, "not detached: " + d.error, fields);
     changed(t);

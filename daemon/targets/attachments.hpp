@@ -94,6 +94,10 @@ class Attachments {
   void detached(const std::string& key, pid_t pid, const std::string& vrf,
                 const Done<InsideDetachResult>& d);
   void jobDone(const std::string& key, pid_t pid);
+  // The target a job's outcome is for, if it is still that instance; otherwise, with `what`
+  // ("attach to"), that is logged.
+  Target* outcomeFor(const std::string& key, pid_t pid, const char* what, const std::string& vrf,
+                     const std::string& error);
 
   const NetnsRegistry& registry_;
   Events events_;
