@@ -63,7 +63,7 @@ void NetnsRegistry::adoptPrevious() {
       store_.remove(rec.entry);
       continue;
     }
-    ContainerInfo info{rec.runtime, rec.containerId, rec.containerName, {}, false, {}, {}, {}};
+    ContainerInfo info{rec.runtime, rec.containerId, rec.containerName, {}, false, {}, {}, {}, {}};
     auto pin = e.ns ? repinNetns(rec.pid, rec.startTime, rec.ns) : std::nullopt;
     if (!pin) {
       if (e.exists) netnsDir_.unbind(rec.entry, rec.ns);

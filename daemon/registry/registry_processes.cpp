@@ -45,7 +45,7 @@ Found NetnsRegistry::registerProcess(const std::string& name, pid_t pid) {
     return {"", Refusal::InvalidArgument,
             "process " + std::to_string(pid) + " is in the host's namespace: nothing to register"};
   Binding b;
-  b.info = ContainerInfo{kProcessRuntime, name, name, {}, false, {}, {}, {}};
+  b.info = ContainerInfo{kProcessRuntime, name, name, {}, false, {}, {}, {}, {}};
   try {
     if (!claim(b, name, pin))
       return {"", Refusal::NameTaken,

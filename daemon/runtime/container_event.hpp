@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,7 +22,19 @@ struct ContainerNetwork {
   std::string id;
   std::string name;
   std::string mac;
+  std::string ipv4;  // its addresses there, without prefix; empty: none
+  std::string ipv6;
   bool operator==(const ContainerNetwork&) const = default;
+};
+
+// A port the runtime publishes on the host for the container (`-p 8082:80/udp`), one per host
+// address it binds: Docker lists 0.0.0.0 and :: apart.
+struct PublishedPort {
+  std::string proto;  // "tcp", "udp", "sctp"
+  uint16_t port = 0;  // the container's
+  std::string hostIp;  // "0.0.0.0", "::" (every address of that family) or one address
+  uint16_t hostPort = 0;
+  bool operator==(const PublishedPort&) const = default;
 };
 
 struct ContainerInfo {
@@ -33,6 +46,7 @@ struct ContainerInfo {
   std::string sharesWith;                  // id of the container whose namespace it joined, if any
   std::string image;                       // as the runtime names it ("nginx:1.25"); for policies
   std::vector<ContainerNetwork> networks;  // by name; Docker's and Podman's only
+  std::vector<PublishedPort> ports;        // Docker's and Podman's only
 };
 
 // A running container, with its namespace pinned (or why that failed).

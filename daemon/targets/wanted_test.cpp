@@ -42,7 +42,7 @@ class WantedTest : public ::testing::Test {
   // The container on network `name` (id "id-<name>") through an interface with MAC `mac`.
   void onNetwork(const std::string& name, const std::string& mac,
                  std::map<std::string, std::string> labels) {
-    info_.networks.push_back({"id-" + name, name, mac});
+    info_.networks.push_back({"id-" + name, name, mac, "", ""});
     networks_["id-" + name] = std::move(labels);
   }
   static std::vector<std::string> vrfsOf(const Wanted& w) {
@@ -155,7 +155,7 @@ TEST_F(WantedTest, EachLabelledNetworkItsOwnVrfInside) {
   EXPECT_EQ(w.inside.source, WantSource::None);
   EXPECT_TRUE(w.interfaceError.empty());
   // A network netvrfd does not know (yet) asks for nothing.
-  info_.networks.push_back({"id-unknown", "unknown", "02:42:cb:00:71:32"});
+  info_.networks.push_back({"id-unknown", "unknown", "02:42:cb:00:71:32", "", ""});
   EXPECT_EQ(wanted().interfaceVrfs.size(), 2u);
 }
 

@@ -378,10 +378,10 @@ class InterfaceTargets : public Targets {
     s.networks.push_back({"docker", "n-plain", "plain", "br-plain", {}, {}});
     manager().handle(std::move(s));
   }
-  const ContainerNetwork front{"n-front", "front", "02:42:cb:00:71:02"};
-  const ContainerNetwork back{"n-back", "back", "02:42:cb:00:71:12"};
-  const ContainerNetwork mgmt{"n-mgmt", "mgmt", "02:42:cb:00:71:22"};
-  const ContainerNetwork plain{"n-plain", "plain", "02:42:cb:00:71:32"};
+  const ContainerNetwork front{"n-front", "front", "02:42:cb:00:71:02", "", ""};
+  const ContainerNetwork back{"n-back", "back", "02:42:cb:00:71:12", "", ""};
+  const ContainerNetwork mgmt{"n-mgmt", "mgmt", "02:42:cb:00:71:22", "", ""};
+  const ContainerNetwork plain{"n-plain", "plain", "02:42:cb:00:71:32", "", ""};
 
   // `netvrfctl detach NAME [--vrf VRF]` over the API: the one job it queues (`job`), answered;
   // true when the caller was told it worked.

@@ -178,7 +178,7 @@ std::optional<ContainerRunning> Watcher::resolve(const std::string& ns, const st
   auto name = nameOf(c->labels, id);
   if (!name) return std::nullopt;  // a container of a Kubernetes pod: its sandbox has the entry
   ContainerRunning r;
-  r.info = {runtimeOf(ns), id, *name, c->labels, false, {}, c->image, {}};
+  r.info = {runtimeOf(ns), id, *name, c->labels, false, {}, c->image, {}, {}};
   try {
     NetworkOfSpec net = networkOfSpec(c->spec);
     r.info.hostNetwork = net.hostNetwork;

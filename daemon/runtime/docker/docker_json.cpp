@@ -87,6 +87,34 @@ pid_t pidOf(const json& state) {
   throw std::runtime_error("inspect: State.Pid is not a PID: " + it->dump());
 }
 
+// NetworkSettings.Ports: {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8082"}, ...], "81/tcp":
+// null}: a port exposed but not published has no bindings. Entries that do not parse are left
+// out: nothing is published for them.
+std::vector<PublishedPort> portsOf(const json& settings) {
+  std::vector<PublishedPort> out;
+  auto ports = settings.find("Ports");
+  if (ports == settings.end() || !ports->is_object()) return out;
+  auto number = [](const std::string& text) -> int {
+    if (text.empty() || text.size() > 5 || text.find_first_not_of("0123456789") != std::string::npos)
+      return 0;
+    int n = std::stoi(text);
+    return n <= 65535 ? n : 0;
+  };
+  for (const auto& [key, bindings] : ports->items()) {
+    auto slash = key.find('/');
+    int port = number(key.substr(0, slash));
+    std::string proto = slash == std::string::npos ? "tcp" : key.substr(slash + 1);
+    if (!port || !bindings.is_array()) continue;
+    for (const auto& b : bindings) {
+      if (!b.is_object()) continue;
+      int hostPort = number(stringOf(b, "HostPort"));
+      if (hostPort)
+        out.push_back({proto, uint16_t(port), stringOf(b, "HostIp"), uint16_t(hostPort)});
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 // Never throws: it runs inside libcurl's write callback. A field of an unexpected type reads as
@@ -138,7 +166,9 @@ Container parseInspect(std::string_view body) {
       if (auto nets = settings.find("Networks"); nets != settings.end() && nets->is_object())
         for (const auto& [name, n] : nets->items())
           if (n.is_object())
-            c.networks.push_back({stringOf(n, "NetworkID"), name, stringOf(n, "MacAddress")});
+            c.networks.push_back({stringOf(n, "NetworkID"), name, stringOf(n, "MacAddress"),
+                                  stringOf(n, "IPAddress"), stringOf(n, "GlobalIPv6Address")});
+    if (settings.is_object()) c.ports = portsOf(settings);
     const json& config = j.value("Config", json::object());
     if (config.is_object() && config.contains("Image") && config["Image"].is_string())
       c.image = config["Image"].get<std::string>();

@@ -39,8 +39,10 @@ struct Container {
   std::string sandboxKey;   // the namespace's own mount; empty in container: mode
   std::map<std::string, std::string> labels;
   std::string image;  // Config.Image: the reference it was run with
-  // NetworkSettings.Networks: each network's id and name, and the MAC of its interface there.
+  // NetworkSettings.Networks: each network's id and name, and the MAC and addresses of its
+  // interface there.
   std::vector<ContainerNetwork> networks;
+  std::vector<PublishedPort> ports;  // NetworkSettings.Ports: only those bound on the host
 
   bool hostNetwork() const { return networkMode == "host"; }
   std::string sharedWith() const;  // "<id>" for "container:<id>", else empty

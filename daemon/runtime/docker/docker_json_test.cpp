@@ -116,6 +116,27 @@ TEST(DockerInspect, EachNetworkWithTheMacOfItsInterface) {
   EXPECT_TRUE(parseInspect(slurp("docker-inspect-cap4.json")).networks.size() <= 1);
 }
 
+// Captured from `docker run --network nvtports -p 8082:80 -p 127.0.0.1:8083:81 -p 5353:53/udp
+// --expose 9000` on a network with IPv6: 0.0.0.0 and :: bound apart, 9000 exposed only.
+TEST(DockerInspect, PublishedPortsAndAddresses) {
+  Container c = parseInspect(slurp("docker-inspect-ports.json"));
+  ASSERT_EQ(c.networks.size(), 1u);
+  EXPECT_EQ(c.networks[0].ipv4, "203.0.113.66");
+  EXPECT_EQ(c.networks[0].ipv6, "2001:db8:2::2");
+  std::vector<PublishedPort> want = {{"udp", 53, "0.0.0.0", 5353}, {"udp", 53, "::", 5353},
+                                     {"tcp", 80, "0.0.0.0", 8082}, {"tcp", 80, "::", 8082},
+                                     {"tcp", 81, "127.0.0.1", 8083}};
+  EXPECT_EQ(c.ports, want);
+  EXPECT_TRUE(parseInspect(slurp("docker-inspect-two-networks.json")).ports.empty());
+  // What does not parse publishes nothing.
+  Container odd = parseInspect(
+      R"({"Id": "x", "State": {}, "NetworkSettings": {"Ports": {"70000/tcp": [{"HostPort": "1"}],
+         "80": [{"HostIp": "", "HostPort": "8080"}], "81/tcp": [{"HostPort": "-1"}],
+         "82/udp": "no"}}})");
+  std::vector<PublishedPort> tcp80 = {{"tcp", 80, "", 8080}};
+  EXPECT_EQ(odd.ports, tcp80);
+}
+
 // Docker says which container a network's connect and disconnect concern in an attribute
 // (and says a disconnect twice).
 TEST(DockerEvents, ConnectAndDisconnectNameTheContainer) {

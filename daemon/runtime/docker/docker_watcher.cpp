@@ -194,7 +194,7 @@ std::optional<ContainerRunning> Watcher::resolve(const std::string& id) {
   learnNetworks(*c);
   ContainerRunning r;
   r.info = {runtime_,        c->id,    c->name,    c->labels, c->hostNetwork(),
-            c->sharedWith(), c->image, c->networks};
+            c->sharedWith(), c->image, c->networks, c->ports};
   if (r.info.hostNetwork) return r;
   try {
     if (auto expected = expectedNs(*c)) {
