@@ -55,6 +55,7 @@ Attachments::Events Manager::attachmentEvents() {
 
 void Manager::registered(const std::string& key) {
   reconciler_.reconcile(key, attachments_.target(key));
+  updateFirewall();
 }
 
 void Manager::seenAgain(const std::string& key, bool networks, bool connected) {
@@ -62,6 +63,7 @@ void Manager::seenAgain(const std::string& key, bool networks, bool connected) {
   // A restarted netvrfd makes sure again; a new interface joins its VRF.
   reconciler_.reconcile(key, t, connected ? Trigger::Connected : Trigger::Changed);
   if (networks) containerChanged(t);
+  updateFirewall();
 }
 
 void Manager::unregistered(const std::string& key) {
@@ -76,6 +78,7 @@ void Manager::unregistered(const std::string& key) {
     v.state = "unregistered";
     onContainerChanged(v);
   }
+  updateFirewall();
 }
 
 void Manager::forgotten(const std::string& key) {
@@ -129,6 +132,7 @@ void Manager::reconcileAll() {
 }
 
 void Manager::removeAll() {
+  stopping_ = true;
   registry_.removeAll();
 }
 
@@ -191,7 +195,13 @@ void Manager::hostVrfsSeen(const std::vector<HostVrf>& vrfs) {
 // Once the runtimes' networks and the host's VRFs are both known: before, a network's bridge
 // would look like an uplink, and its rules would go for a moment at every start.
 void Manager::updateFirewall(bool again) {
-  if (synced_ && vrfsListed_) firewall_.update(hostVrfs_, networks_, again);
+  // Stopping: published ports keep answering while netvrfd is away; the next run replaces the
+  // rules with what it finds.
+  if (!synced_ || !vrfsListed_ || stopping_) return;
+  std::vector<const ContainerInfo*> running;
+  for (const auto& [key, b] : registry_.all())
+    if (b.state == BindingState::Registered) running.push_back(&b.info);
+  firewall_.update(hostVrfs_, networks_, running, again);
 }
 
 void Manager::refreshHostVrfs() {

@@ -183,6 +183,7 @@ class Manager {
   std::vector<HostVrf> hostVrfs_;
   bool vrfsListed_ = false;  // hostVrfs_ is the worker's list, not the empty start
   bool synced_ = false;      // every runtime's first list (and networks) is in
+  bool stopping_ = false;    // removeAll(): the firewall's rules stay for the next run
 };
 
 }  // namespace netvrf

@@ -185,9 +185,9 @@ bool AttachWorker::run(job::Release& j) {
   return releaseFromHostVrf(host.get(), j.vrf, j.bridge);
 }
 
-bool AttachWorker::run(job::Forward& j) {
-  bool ipv4 = applyForward(false, j.ipv4);
-  bool ipv6 = applyForward(true, j.ipv6);
+bool AttachWorker::run(job::Firewall& j) {
+  bool ipv4 = applyRuleset(false, j.ipv4);
+  bool ipv6 = applyRuleset(true, j.ipv6);
   return ipv4 || ipv6;
 }
 

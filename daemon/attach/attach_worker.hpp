@@ -46,7 +46,7 @@ class AttachWorker : public Worker {
   std::vector<HostVrf> run(job::ListVrfs& j);
   HostVrf run(job::CreateVrf& j);
   Nothing run(job::DeleteVrf& j);
-  bool run(job::Forward& j);
+  bool run(job::Firewall& j);
 
   void keepRoutes(nl_sock* sock, const job::Attach& j, job::Attach::Result& out);
   // The table a request without one gets: the map's for a VRF that does not exist yet in the

@@ -1,10 +1,15 @@
 #include "attach/host_vrfs.hpp"
 
 #include <linux/rtnetlink.h>
+#include <netlink/route/addr.h>
+
+#include <algorithm>
+#include <map>
 
 #include "attach/inside.hpp"
 #include "attach/interface_move.hpp"
 #include "attach/steps.hpp"
+#include "netlink/address.hpp"
 #include "netlink/link.hpp"
 #include "netlink/vrf.hpp"
 
@@ -13,11 +18,25 @@ namespace netvrf {
 std::vector<HostVrf> listHostVrfs(nl_sock* sock) {
   std::vector<LinkInfo> links = listLinks(sock);
   std::vector<HostVrf> out;
-  for (const VrfInfo& v : Vrfs(sock).list()) {
-    HostVrf h{v.name, v.table, {}, false};
+  std::vector<VrfInfo> vrfs = Vrfs(sock).list();
+  std::map<int, std::string> members;
+  for (const auto& l : links)
+    if (std::any_of(vrfs.begin(), vrfs.end(),
+                    [&](const VrfInfo& v) { return l.master == v.ifindex; }))
+      members[l.ifindex] = l.name;
+  AddressSnapshot addresses;
+  if (!members.empty()) addresses = AddressSnapshot::take(sock, members);
+  for (const VrfInfo& v : vrfs) {
+    HostVrf h{v.name, v.table, {}, false, {}};
     for (const auto& l : links) {
       if (l.ifindex == v.ifindex) h.owned = l.alias == kOwnedAlias;
-      if (l.master == v.ifindex) h.interfaces.push_back(l.name);
+      if (l.master != v.ifindex) continue;
+      h.interfaces.push_back(l.name);
+      for (const auto& a : addresses.addresses()) {
+        if (rtnl_addr_get_ifindex(a.get()) != l.ifindex) continue;
+        std::string text = addrText(rtnl_addr_get_local(a.get()));
+        h.addresses.push_back(text.substr(0, text.find('/')));
+      }
     }
     out.push_back(std::move(h));
   }

@@ -15,6 +15,9 @@ struct HostVrf {
   uint32_t table = 0;
   std::vector<std::string> interfaces;  // enslaved to it, by name
   bool owned = false;                   // netvrf created it (alias "netvrf")
+  // Its members' addresses, without prefix, IPv6 link-local ones left out: where a published
+  // port of a container on a network in it answers (firewall/port_rules.hpp).
+  std::vector<std::string> addresses;
   bool operator==(const HostVrf&) const = default;
 };
 

@@ -16,6 +16,7 @@
 #include "attach/host_vrfs.hpp"
 #include "attach/inside.hpp"
 #include "common/fd.hpp"
+#include "firewall/ruleset.hpp"
 #include "netlink/route.hpp"
 #include "netlink/vrf.hpp"
 
@@ -132,11 +133,11 @@ struct DeleteVrf {
   Then<Nothing> then;
 };
 
-// In Docker's firewall: chain NETVRF-FORWARD's rules (firewall/forward_rules.hpp) for IPv4 and
-// IPv6; true when Docker's firewall was there to put them in.
-struct Forward {
-  std::vector<std::string> ipv4;
-  std::vector<std::string> ipv6;
+// In Docker's firewall: netvrfd's chains (firewall/ruleset.hpp) for IPv4 and IPv6; true when
+// Docker's firewall was there to put them in.
+struct Firewall {
+  Ruleset ipv4;
+  Ruleset ipv6;
   Then<bool> then;
 };
 
@@ -145,7 +146,7 @@ struct Forward {
 using Job =
     std::variant<job::Attach, job::Detach, job::AttachHost, job::DetachHost, job::Check,
                  job::DeleteIfUnused, job::Release, job::ListVrfs, job::CreateVrf, job::DeleteVrf,
-                 job::Forward>;
+                 job::Firewall>;
 
 // Where jobs go. The attach worker runs them one after the other, in order, on a thread of its
 // own, and each completion runs later on the loop thread; unit tests use a fake that answers as

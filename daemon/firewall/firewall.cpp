@@ -1,6 +1,10 @@
 #include "firewall/firewall.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
+#include "firewall/forward_rules.hpp"
+#include "firewall/port_rules.hpp"
 
 namespace netvrf {
 
@@ -17,12 +21,56 @@ std::string describe(const std::vector<VrfForward>& vrfs) {
   return out;
 }
 
+bool isV6(const std::string& address) {
+  return address.find(':') != std::string::npos;
+}
+
+std::string describe(const std::vector<PortForward>& ports) {
+  std::string out;
+  for (const auto& p : ports) {
+    std::string to = isV6(p.to) ? "[" + p.to + "]" : p.to;
+    out += (out.empty() ? "" : ", ") + std::to_string(p.hostPort) + "/" + p.proto + " -> " + to +
+           ":" + std::to_string(p.port) + " in " + p.vrf;
+  }
+  return out;
+}
+
+// The published ports of the containers on networks whose bridge is in a host VRF.
+std::vector<PortForward> portForwards(const std::vector<HostVrf>& vrfs, const Networks& networks,
+                                      const std::vector<const ContainerInfo*>& containers) {
+  std::vector<PortForward> out;
+  for (const ContainerInfo* c : containers) {
+    if (c->ports.empty()) continue;
+    for (const auto& net : c->networks) {
+      std::string bridge = networks.bridgeOf(c->runtime, net.id);
+      if (bridge.empty()) continue;
+      auto vrf = std::find_if(vrfs.begin(), vrfs.end(), [&](const HostVrf& v) {
+        return std::find(v.interfaces.begin(), v.interfaces.end(), bridge) != v.interfaces.end();
+      });
+      if (vrf == vrfs.end()) continue;
+      for (const auto& p : c->ports) {
+        bool any = p.hostIp.empty() || p.hostIp == "0.0.0.0" || p.hostIp == "::";
+        if (!any && std::find(vrf->addresses.begin(), vrf->addresses.end(), p.hostIp) ==
+                        vrf->addresses.end())
+          continue;  // bound to an address the VRF does not have (127.0.0.1)
+        for (const std::string& to : {net.ipv4, net.ipv6})
+          if (!to.empty() && (p.hostIp.empty() || isV6(p.hostIp) == isV6(to)))
+            out.push_back({vrf->name, bridge, p.proto, p.hostIp, p.hostPort, to, p.port});
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks, bool again) {
+void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks,
+                      const std::vector<const ContainerInfo*>& containers, bool again) {
   if (!worker_) return;
-  std::vector<VrfForward> wanted;
+  std::vector<VrfForward> forwards;
+  std::vector<VrfMembers> members;
   for (const auto& v : vrfs) {
+    members.push_back({v.name, v.interfaces, v.addresses});
     VrfForward f{v.name, {}, {}};
     for (const auto& ifname : v.interfaces) {
       auto subnets = networks.subnetsOfBridge(ifname);
@@ -31,19 +79,27 @@ void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks
       else
         f.uplinks.push_back(ifname);
     }
-    if (!f.subnets.empty() && !f.uplinks.empty()) wanted.push_back(std::move(f));
+    if (!f.subnets.empty() && !f.uplinks.empty()) forwards.push_back(std::move(f));
   }
+  std::vector<PortForward> ports = portForwards(vrfs, networks, containers);
+  NatRules nat4 = portRules(members, ports, false), nat6 = portRules(members, ports, true);
+  Rules wanted{{forwardRules(forwards, false), nat4.prerouting, nat4.output},
+               {forwardRules(forwards, true), nat6.prerouting, nat6.output}};
   if (!again && asked_ && *asked_ == wanted) return;
   asked_ = wanted;
-  worker_->submit(job::Forward{
-      forwardRules(wanted, false), forwardRules(wanted, true), [this, wanted](Done<bool> d) {
+  std::string what;
+  if (!forwards.empty()) what = "let out " + describe(forwards);
+  if (!ports.empty())
+    what += (what.empty() ? "" : "; ") + std::string("published ") + describe(ports);
+  worker_->submit(job::Firewall{
+      wanted.ipv4, wanted.ipv6, [this, what, empty = what.empty()](Done<bool> d) {
         if (!d) {
           asked_.reset();  // tried again at the next update
-          log::warning("cannot update chain NETVRF-FORWARD in Docker's firewall: " + d.error +
-                       "; containers on networks in host VRFs may not reach the VRFs' uplinks");
-        } else if (*d.value && !wanted.empty()) {
-          log::info("Docker's firewall: NETVRF-FORWARD (from DOCKER-USER) lets out " +
-                    describe(wanted));
+          log::warning("cannot update netvrfd's chains in Docker's firewall: " + d.error +
+                       "; containers on networks in host VRFs may not reach the VRFs' uplinks, "
+                       "nor their published ports answer there");
+        } else if (*d.value && !empty) {
+          log::info("Docker's firewall: netvrfd's chains " + what);
         } else if (*d.value) {
           log::debug("Docker's firewall: nothing of netvrfd's in it");
         }

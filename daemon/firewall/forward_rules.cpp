@@ -17,12 +17,4 @@ std::vector<std::string> forwardRules(const std::vector<VrfForward>& vrfs, bool 
   return rules;
 }
 
-std::string restoreInput(const std::vector<std::string>& rules) {
-  // A chain named in the input is flushed first, even with --noflush: the rules below replace
-  // whatever it held (a previous run's, too).
-  std::string out = "*filter\n:" + std::string(kForwardChain) + " - [0:0]\n";
-  for (const auto& r : rules) out += "-A " + std::string(kForwardChain) + " " + r + "\n";
-  return out + "COMMIT\n";
-}
-
 }  // namespace netvrf

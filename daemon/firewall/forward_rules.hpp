@@ -5,8 +5,9 @@
 // Docker's `-i br-X ! -o br-X -j ACCEPT` never matches it and the FORWARD policy (DROP) wins:
 // a container on a network in host VRF blue cannot reach blue's uplinks. One rule per network
 // subnet and uplink puts that back: `-i blue -s SUBNET -o UPLINK -j ACCEPT`. Replies, published
-// ports (DNAT) and isolation from other networks stay Docker's: its rules match the bridge as
-// the output device. Pure: unit-tested; firewall/iptables.hpp applies the result.
+// ports (firewall/port_rules.hpp) and isolation from other networks stay Docker's: its rules
+// match the bridge as the output device. Pure: unit-tested; firewall/iptables.hpp applies the
+// result.
 
 #include <string>
 #include <vector>
@@ -21,15 +22,9 @@ struct VrfForward {
   bool operator==(const VrfForward&) const = default;
 };
 
-inline constexpr const char* kForwardChain = "NETVRF-FORWARD";
-
 // The rules of chain NETVRF-FORWARD for IPv4 (`ipv6` false) or IPv6, as iptables arguments after
 // the chain ("-i blue -s 203.0.113.64/28 -o up0 -j ACCEPT"), in a stable order; subnets of the
 // other family are left out. Empty: nothing to let through.
 std::vector<std::string> forwardRules(const std::vector<VrfForward>& vrfs, bool ipv6);
-
-// iptables-restore input that replaces the chain's rules with `rules` (and makes the chain if
-// it is missing), leaving every other chain as it is (with --noflush).
-std::string restoreInput(const std::vector<std::string>& rules);
 
 }  // namespace netvrf

@@ -23,14 +23,5 @@ TEST(ForwardRules, EachSubnetOutToEachUplinkOfItsVrfByFamily) {
   EXPECT_TRUE(forwardRules({}, false).empty());
 }
 
-TEST(ForwardRules, TheRestoreInputReplacesOnlyItsOwnChain) {
-  EXPECT_EQ(restoreInput({"-i blue -s 203.0.113.64/28 -o up0 -j ACCEPT"}),
-            "*filter\n"
-            ":NETVRF-FORWARD - [0:0]\n"
-            "-A NETVRF-FORWARD -i blue -s 203.0.113.64/28 -o up0 -j ACCEPT\n"
-            "COMMIT\n");
-  EXPECT_EQ(restoreInput({}), "*filter\n:NETVRF-FORWARD - [0:0]\nCOMMIT\n");
-}
-
 }  // namespace
 }  // namespace netvrf

@@ -31,7 +31,7 @@ void LinkWatch::stop(const std::string& key) {
 }
 
 void LinkWatch::watchHost() {
-  host_.emplace(Watch{LinkMonitor(), {}, {}});
+  host_.emplace(Watch{LinkMonitor(true), {}, {}});
   host_->io = loop_.addIo(host_->monitor.fd(), EPOLLIN, [this](uint32_t) {
     if (!heard(*host_, hostChanged_, "the host")) host_.reset();
   });

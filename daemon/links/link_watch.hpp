@@ -11,7 +11,8 @@
 
 namespace netvrf {
 
-// Hears interfaces change in namespaces (a container's, by its key; the host's) and says so,
+// Hears interfaces change in namespaces (a container's, by its key; the host's, with its
+// addresses: published ports answer on a host VRF's addresses) and says so,
 // once per burst: a delete releases every port first, so the callback runs 200 ms after the last
 // notification. It only says that something changed; what to do is the caller's (it marks the
 // container to be checked). Runs on the loop thread only.

@@ -9,7 +9,7 @@
 
 namespace netvrf {
 
-LinkMonitor::LinkMonitor() : sock_(nl_socket_alloc()), seen_(std::make_unique<int>(0)) {
+LinkMonitor::LinkMonitor(bool addresses) : sock_(nl_socket_alloc()), seen_(std::make_unique<int>(0)) {
   if (!sock_) checkNl(-NLE_NOMEM, "allocate a netlink socket");
   // Notifications carry no sequence numbers of ours.
   nl_socket_disable_seq_check(sock_.get());
@@ -17,12 +17,18 @@ LinkMonitor::LinkMonitor() : sock_(nl_socket_alloc()), seen_(std::make_unique<in
       sock_.get(), NL_CB_VALID, NL_CB_CUSTOM,
       [](nl_msg* msg, void* arg) {
         int type = nlmsg_hdr(msg)->nlmsg_type;
-        if (type == RTM_NEWLINK || type == RTM_DELLINK) ++*static_cast<int*>(arg);
+        if (type == RTM_NEWLINK || type == RTM_DELLINK || type == RTM_NEWADDR ||
+            type == RTM_DELADDR)
+          ++*static_cast<int*>(arg);
         return int(NL_OK);
       },
       seen_.get());
   checkNl(nl_connect(sock_.get(), NETLINK_ROUTE), "connect to rtnetlink");
   checkNl(nl_socket_add_membership(sock_.get(), RTNLGRP_LINK), "join RTNLGRP_LINK");
+  if (addresses) {
+    checkNl(nl_socket_add_membership(sock_.get(), RTNLGRP_IPV4_IFADDR), "join RTNLGRP_IPV4_IFADDR");
+    checkNl(nl_socket_add_membership(sock_.get(), RTNLGRP_IPV6_IFADDR), "join RTNLGRP_IPV6_IFADDR");
+  }
   checkNl(nl_socket_set_nonblocking(sock_.get()), "make the link monitor non-blocking");
   fcntl(fd(), F_SETFD, FD_CLOEXEC);
 }

@@ -66,6 +66,11 @@ const std::map<std::string, std::string>* Networks::labelsOf(const std::string& 
   return it == networks_.end() ? nullptr : &it->second.info.labels;
 }
 
+std::string Networks::bridgeOf(const std::string& runtime, const std::string& id) const {
+  auto it = networks_.find(keyOf(runtime, id));
+  return it == networks_.end() ? std::string() : it->second.info.bridge;
+}
+
 std::optional<std::vector<std::string>> Networks::subnetsOfBridge(const std::string& ifname) const {
   for (const auto& [key, n] : networks_)
     if (!n.info.bridge.empty() && n.info.bridge == ifname) return n.info.subnets;

@@ -35,6 +35,8 @@ class Networks {
   // The subnets of the network whose bridge is `ifname`; nothing when it is no network's bridge.
   std::optional<std::vector<std::string>> subnetsOfBridge(const std::string& ifname) const;
 
+  // The bridge of network `id` of `runtime`; empty when it has none or is not known.
+  std::string bridgeOf(const std::string& runtime, const std::string& id) const;
   // The labels of network `id` of `runtime`; nothing when it is not known.
   const std::map<std::string, std::string>* labelsOf(const std::string& runtime,
                                                      const std::string& id) const;

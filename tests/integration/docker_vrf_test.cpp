@@ -387,7 +387,7 @@ TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
   EXPECT_NE(chain().out.find(rule), std::string::npos) << chain().out;
   EXPECT_NE(run({"iptables", "-w", "-S", "DOCKER-USER"}).out.find("-j NETVRF-FORWARD"),
             std::string::npos);
-  EXPECT_TRUE(logSays(d, "NETVRF-FORWARD (from DOCKER-USER) lets out fwblue: 203.0.113.96/28 to "
+  EXPECT_TRUE(logSays(d, "Docker's firewall: netvrfd's chains let out fwblue: 203.0.113.96/28 to "
                          "nvup0"))
       << d.log();
 
@@ -412,6 +412,130 @@ TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
   ASSERT_TRUE(d.waitReady()) << d.log();
   EXPECT_TRUE(waitUntil([&] { return chain().status != 0; }, 20s)) << chain().out << d.log();
   EXPECT_EQ(run({"iptables", "-w", "-S", "DOCKER-USER"}).out.find("NETVRF"), std::string::npos);
+}
+
+// Docker's DNAT for a published port jumps only for addresses local in the main table; a host
+// VRF's addresses are local in its own. netvrfd's NETVRF-PREROUTING and NETVRF-OUTPUT (nat)
+// make the published ports of a container on a network in host VRF pblue answer on the VRF's
+// addresses: from a client behind its uplink and from the host with `ip vrf exec`, TCP and UDP,
+// through a dockerd restart; a port bound to 127.0.0.1 stays off the VRF; the rules follow the
+// container and leave nothing behind.
+TEST_F(DockerVrfKernel, PublishedPortsOfAHostVrfNetworkAnswerOnTheVrfsAddresses) {
+  const char* services = std::getenv("NETVRF_TEST_SERVICES");
+  NETVRF_REQUIRE(services
+                     ? std::nullopt
+                     : std::optional<std::string>("needs NETVRF_TEST_SERVICES to restart dockerd"));
+  std::string client = "nvpcl" + std::to_string(getpid() % 10000), uplink = "nvup1";
+  ASSERT_EQ(run({"ip", "netns", "add", client}).status, 0);
+  struct Gone {
+    std::string client, uplink;
+    ~Gone() {
+      run({"ip", "link", "del", uplink});
+      run({"ip", "netns", "del", client});
+      run({"ip", "link", "del", "pblue"});
+    }
+  } gone{client, uplink};
+  ASSERT_EQ(run({"ip", "link", "add", uplink, "type", "veth", "peer", "name", "nvup1c", "netns",
+                 client})
+                .status,
+            0);
+  ASSERT_EQ(run({"ip", "addr", "add", "192.0.2.17/28", "dev", uplink}).status, 0);
+  ASSERT_EQ(run({"ip", "-n", client, "addr", "add", "192.0.2.18/28", "dev", "nvup1c"}).status, 0);
+  ASSERT_EQ(run({"ip", "-n", client, "link", "set", "nvup1c", "up"}).status, 0);
+  ASSERT_EQ(run({"ip", "-n", client, "route", "add", "default", "via", "192.0.2.17"}).status, 0);
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string net = docker_.uniqueName("pnet");
+  std::string bridge =
+      createNetwork(net, {"--label", "netvrf.vrf=pblue", "--subnet", "203.0.113.112/28"});
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        json l = hostLink(bridge);
+        return l.size() == 1 && l[0].value("master", "") == "pblue";
+      },
+      20s))
+      << d.log();
+  ASSERT_EQ(run({"ip", "link", "set", uplink, "master", "pblue"}).status, 0);
+  ASSERT_EQ(run({"ip", "link", "set", uplink, "up"}).status, 0);
+  std::string name = docker_.uniqueName("pweb");
+  docker_.runDetached(name,
+                      {"--network", net, "-p", "8082:80", "-p", "5353:53/udp", "-p",
+                       "127.0.0.1:8083:81"},
+                      {"/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/"});
+  // A UDP echo in the container's namespace (the image has no UDP server).
+  auto udpServer = [&] {
+    auto b = std::make_unique<Background>(std::vector<std::string>{
+        "nsenter", "-t", std::to_string(docker_.pid(name)), "-n", "socat", "-d", "-d",
+        "UDP4-RECVFROM:53,fork", "SYSTEM:echo pong"});
+    EXPECT_TRUE(b->waitFor("receiving on")) << b->output();
+    return b;
+  };
+  auto udp = udpServer();
+  auto tcp = [&](std::vector<std::string> via, const std::string& to) {
+    via.insert(via.end(), {"curl", "-s", "-m", "3", "-o", "/dev/null", "http://" + to + "/"});
+    return run(via).status == 0;  // any HTTP answer: the connection was made
+  };
+  auto udpAnswers = [&](const std::string& via) {
+    return run({"sh", "-c", "echo ping | " + via + " socat -T3 - UDP4:192.0.2.17:5353"})
+               .out.find("pong") != std::string::npos;
+  };
+  const std::vector<std::string> fromClient = {"ip", "netns", "exec", client};
+  const std::vector<std::string> fromHost = {"ip", "vrf", "exec", "pblue"};
+  auto nat = [](const std::string& chain) {
+    return run({"iptables", "-w", "-t", "nat", "-S", chain});
+  };
+  ASSERT_TRUE(waitUntil([&] { return tcp(fromClient, "192.0.2.17:8082"); }, 20s))
+      << nat("NETVRF-PREROUTING").out << d.log();
+  EXPECT_TRUE(tcp(fromHost, "192.0.2.17:8082")) << nat("NETVRF-OUTPUT").out;
+  EXPECT_TRUE(udpAnswers("ip netns exec " + client)) << udp->output();
+  EXPECT_TRUE(udpAnswers("ip vrf exec pblue")) << udp->output();
+  // The port bound to 127.0.0.1 is the main table's only.
+  EXPECT_FALSE(tcp(fromClient, "192.0.2.17:8083"));
+  EXPECT_EQ(nat("NETVRF-PREROUTING").out.find("8083"), std::string::npos);
+  EXPECT_NE(run({"iptables", "-w", "-t", "nat", "-S", "PREROUTING"}).out.find("-j NETVRF-PREROUTING"),
+            std::string::npos);
+  EXPECT_TRUE(logSays(d, "; published 5353/udp -> ")) << d.log();
+  EXPECT_TRUE(logSays(d, ", 8082/tcp -> ")) << d.log();
+  // Without netvrfd's rules it does not answer: they are what makes it work.
+  ASSERT_EQ(run({"iptables", "-w", "-t", "nat", "-F", "NETVRF-PREROUTING"}).status, 0);
+  EXPECT_FALSE(tcp(fromClient, "192.0.2.17:8082"));
+
+  // dockerd restarts (its containers live on): its chains are made anew, netvrfd's put back.
+  ASSERT_EQ(run({services, "restart-docker"}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return tcp(fromClient, "192.0.2.17:8082"); }, 30s))
+      << nat("NETVRF-PREROUTING").out << d.log();
+  EXPECT_TRUE(udpAnswers("ip netns exec " + client)) << udp->output();
+
+  // Stopped: its rules go; started again: back.
+  udp.reset();
+  ASSERT_EQ(docker_.cli({"stop", "-t", "1", name}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return nat("NETVRF-PREROUTING").out.find("8082") ==
+                                     std::string::npos; },
+                        10s))
+      << nat("NETVRF-PREROUTING").out;
+  ASSERT_EQ(docker_.cli({"start", name}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return tcp(fromClient, "192.0.2.17:8082"); }, 20s))
+      << nat("NETVRF-PREROUTING").out << d.log();
+
+  // Killed, and the container removed meanwhile: the next run drops its rules.
+  d.signal(SIGKILL);
+  d.wait();
+  docker_.remove(name);
+  EXPECT_NE(nat("NETVRF-PREROUTING").out.find("8082"), std::string::npos);
+  d.start();
+  ASSERT_TRUE(d.waitReady()) << d.log();
+  EXPECT_TRUE(waitUntil([&] { return nat("NETVRF-PREROUTING").out.find("8082") ==
+                                     std::string::npos; },
+                        20s))
+      << nat("NETVRF-PREROUTING").out << d.log();
+  // The network goes: nothing of netvrfd's is left in either table.
+  ASSERT_EQ(docker_.cli({"network", "rm", net}).status, 0);
+  EXPECT_TRUE(waitUntil(
+      [&] {
+        return run({"iptables-save"}).out.find("NETVRF") == std::string::npos;
+      },
+      20s))
+      << run({"iptables-save"}).out << d.log();
 }
 
 // A VRF per network inside the container: each network labelled netvrf.container_vrf puts the

@@ -1,0 +1,49 @@
+#include "firewall/port_rules.hpp"
+
+#include <algorithm>
+
+namespace netvrf {
+
+namespace {
+
+bool isV6(const std::string& address) {
+  return address.find(':') != std::string::npos;
+}
+
+void sortUnique(std::vector<std::string>& v) {
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+}  // namespace
+
+NatRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortForward>& ports,
+                   bool ipv6) {
+  NatRules out;
+  for (const auto& p : ports) {
+    if (p.to.empty() || isV6(p.to) != ipv6) continue;
+    bool anyAddress = p.hostIp.empty() || p.hostIp == "0.0.0.0" || p.hostIp == "::";
+    if (!p.hostIp.empty() && isV6(p.hostIp) != ipv6) continue;
+    auto vrf =
+        std::find_if(vrfs.begin(), vrfs.end(), [&](const VrfMembers& v) { return v.vrf == p.vrf; });
+    if (vrf == vrfs.end()) continue;
+    if (!anyAddress &&
+        std::find(vrf->addresses.begin(), vrf->addresses.end(), p.hostIp) == vrf->addresses.end())
+      continue;  // bound to an address this VRF does not have (127.0.0.1, the main table's)
+    std::string match = " -p " + p.proto + " --dport " + std::to_string(p.hostPort);
+    std::string dnat = " -j DNAT --to-destination " + (ipv6 ? "[" + p.to + "]" : p.to) + ":" +
+                       std::to_string(p.port);
+    std::string local =
+        anyAddress ? " -m addrtype --dst-type LOCAL --limit-iface-in" : " -d " + p.hostIp;
+    for (const auto& m : vrf->members)
+      if (m != p.bridge) out.prerouting.push_back("-i " + m + local + match + dnat);
+    for (const auto& a : vrf->addresses)
+      if (isV6(a) == ipv6 && (anyAddress || a == p.hostIp))
+        out.output.push_back("-o " + p.vrf + " -d " + a + match + dnat);
+  }
+  sortUnique(out.prerouting);
+  sortUnique(out.output);
+  return out;
+}
+
+}  // namespace netvrf
