@@ -63,6 +63,7 @@ int status(Client& c, const StatusRequest& r) {
   // What is wanted, and why, is in the full state.
   json wanted = json::object();
   json interfaceVrfs = json::array();
+  json ports = json::array();
   std::string lastError;
   json all = json::parse(c.Describe(), nullptr, false);
   if (all.is_object())
@@ -71,9 +72,11 @@ int status(Client& c, const StatusRequest& r) {
         wanted = d.value("wanted", json::object());
         lastError = d.value("last_error", "");
         interfaceVrfs = d.value("interface_vrfs", json::array());
+        ports = d.value("ports", json::array());
       }
   x["wanted"] = wanted;
   x["interface_vrfs"] = interfaceVrfs;
+  x["ports"] = ports;
   x["last_error"] = lastError;
   if (c.json) {
     std::cout << x.dump() << "\n";
@@ -105,6 +108,23 @@ int status(Client& c, const StatusRequest& r) {
                                              {"Wanted host VRF:", want("host_vrf", "host_from")}};
   for (size_t i = 0; i < interfaceVrfs.size(); ++i)
     rows.push_back({i == 0 ? "Interface VRFs:" : "", interfaceLine(interfaceVrfs[i])});
+  // "0.0.0.0:8082/tcp -> 80: VRF blue on 192.0.2.1", "[::]:8082/tcp -> 80: main table".
+  for (size_t i = 0; i < ports.size(); ++i) {
+    const json& p = ports[i];
+    std::string host = p.value("host_ip", "");
+    if (host.find(':') != std::string::npos) host = "[" + host + "]";
+    std::string where = "main table";
+    if (!p.value("vrf", "").empty()) {
+      std::string on;
+      for (const auto& a : p.value("addresses", json::array()))
+        on += (on.empty() ? "" : ", ") + a.get<std::string>();
+      where = "VRF " + p.value("vrf", "") + " on " + (on.empty() ? "no address yet" : on);
+    }
+    rows.push_back({i == 0 ? "Ports:" : "",
+                    (host.empty() ? "" : host + ":") +
+                        std::to_string(p.value("host_port", 0)) + "/" + p.value("proto", "") +
+                        " -> " + std::to_string(p.value("port", 0)) + ": " + where});
+  }
   rows.push_back({"Last error:", orDash(lastError)});
   printTable(rows);
   return 0;

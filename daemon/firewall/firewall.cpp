@@ -35,34 +35,31 @@ std::string describe(const std::vector<PortForward>& ports) {
   return out;
 }
 
-// The published ports of the containers on networks whose bridge is in a host VRF.
+}  // namespace
+
 std::vector<PortForward> portForwards(const std::vector<HostVrf>& vrfs, const Networks& networks,
-                                      const std::vector<const ContainerInfo*>& containers) {
+                                      const ContainerInfo& c) {
   std::vector<PortForward> out;
-  for (const ContainerInfo* c : containers) {
-    if (c->ports.empty()) continue;
-    for (const auto& net : c->networks) {
-      std::string bridge = networks.bridgeOf(c->runtime, net.id);
-      if (bridge.empty()) continue;
-      auto vrf = std::find_if(vrfs.begin(), vrfs.end(), [&](const HostVrf& v) {
-        return std::find(v.interfaces.begin(), v.interfaces.end(), bridge) != v.interfaces.end();
-      });
-      if (vrf == vrfs.end()) continue;
-      for (const auto& p : c->ports) {
-        bool any = p.hostIp.empty() || p.hostIp == "0.0.0.0" || p.hostIp == "::";
-        if (!any && std::find(vrf->addresses.begin(), vrf->addresses.end(), p.hostIp) ==
-                        vrf->addresses.end())
-          continue;  // bound to an address the VRF does not have (127.0.0.1)
-        for (const std::string& to : {net.ipv4, net.ipv6})
-          if (!to.empty() && (p.hostIp.empty() || isV6(p.hostIp) == isV6(to)))
-            out.push_back({vrf->name, bridge, p.proto, p.hostIp, p.hostPort, to, p.port});
-      }
+  if (c.ports.empty()) return out;
+  for (const auto& net : c.networks) {
+    std::string bridge = networks.bridgeOf(c.runtime, net.id);
+    if (bridge.empty()) continue;
+    auto vrf = std::find_if(vrfs.begin(), vrfs.end(), [&](const HostVrf& v) {
+      return std::find(v.interfaces.begin(), v.interfaces.end(), bridge) != v.interfaces.end();
+    });
+    if (vrf == vrfs.end()) continue;
+    for (const auto& p : c.ports) {
+      bool any = p.hostIp.empty() || p.hostIp == "0.0.0.0" || p.hostIp == "::";
+      if (!any && std::find(vrf->addresses.begin(), vrf->addresses.end(), p.hostIp) ==
+                      vrf->addresses.end())
+        continue;  // bound to an address the VRF does not have (127.0.0.1)
+      for (const std::string& to : {net.ipv4, net.ipv6})
+        if (!to.empty() && (p.hostIp.empty() || isV6(p.hostIp) == isV6(to)))
+          out.push_back({vrf->name, bridge, p.proto, p.hostIp, p.hostPort, to, p.port});
     }
   }
   return out;
 }
-
-}  // namespace
 
 void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks,
                       const std::vector<const ContainerInfo*>& containers, bool again) {
@@ -81,7 +78,11 @@ void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks
     }
     if (!f.subnets.empty() && !f.uplinks.empty()) forwards.push_back(std::move(f));
   }
-  std::vector<PortForward> ports = portForwards(vrfs, networks, containers);
+  std::vector<PortForward> ports;
+  for (const ContainerInfo* c : containers) {
+    auto more = portForwards(vrfs, networks, *c);
+    ports.insert(ports.end(), more.begin(), more.end());
+  }
   NatRules nat4 = portRules(members, ports, false), nat6 = portRules(members, ports, true);
   Rules wanted{{forwardRules(forwards, false), nat4.prerouting, nat4.output},
                {forwardRules(forwards, true), nat6.prerouting, nat6.output}};

@@ -6,11 +6,17 @@
 
 #include "attach/host_vrfs.hpp"
 #include "attach/jobs.hpp"
+#include "firewall/port_rules.hpp"
 #include "firewall/ruleset.hpp"
 #include "networks/networks.hpp"
 #include "runtime/container_event.hpp"
 
 namespace netvrf {
+
+// The published ports of `container` that answer in a host VRF: those on a network whose bridge
+// is in one, but for ports bound to an address the VRF does not have.
+std::vector<PortForward> portForwards(const std::vector<HostVrf>& vrfs, const Networks& networks,
+                                      const ContainerInfo& container);
 
 // Keeps Docker's firewall working for containers on networks in host VRFs: out to the VRF's
 // other members (firewall/forward_rules.hpp), and their published ports answering on the VRF's

@@ -14,6 +14,25 @@ std::string firstLine(const std::string& s) {
   return line.empty() ? "failed" : line;
 }
 
+bool cannotRun(const std::string& output) {
+  for (const char* why : {"Permission denied", "not permitted", "not supported", "initialize"})
+    if (output.find(why) != std::string::npos) return true;
+  return false;
+}
+
+// iptables-legacy talks to the kernel through an AF_INET raw socket, which netvrfd.service
+// does not allow (iptables-nft needs only netlink).
+std::string legacyHint(const std::string& tool) {
+  try {
+    if (runProgram({tool, "-V"}).output.find("legacy") != std::string::npos)
+      return " (this host's " + tool +
+             " is the legacy one, which needs AF_INET and CAP_NET_RAW: see README, "
+             "\"Docker's firewall\")";
+  } catch (const std::exception&) {
+  }
+  return "";
+}
+
 struct Hook {
   const char* table;
   std::string from;  // the built-in (or Docker's) chain that jumps to ours
@@ -28,16 +47,21 @@ bool applyRuleset(bool ipv6, const Ruleset& rules) {
     args.insert(args.begin(), {tool, "-w", "-t", table});
     return runProgram(args);
   };
-  bool docker = false, user = false;
+  ProgramResult docker;
   try {
-    docker = run("filter", {"-n", "-L", "DOCKER"}).status == 0;
+    docker = run("filter", {"-n", "-L", "DOCKER"});
   } catch (const std::system_error& e) {
     // No iptables at all: no Docker firewall either (dockerd needs it for one).
     if (e.code() == std::errc::no_such_file_or_directory) return false;
     throw;
   }
-  if (!docker) return false;
-  user = run("filter", {"-n", "-L", "DOCKER-USER"}).status == 0;
+  if (docker.status != 0) {
+    // A missing chain reads "No chain/target/match" (iptables-nft 1.8.9: "incompatible");
+    // what else fails is netvrfd's own trouble, not an absent Docker firewall.
+    if (!cannotRun(docker.output)) return false;
+    throw std::runtime_error(tool + ": " + firstLine(docker.output) + legacyHint(tool));
+  }
+  bool user = run("filter", {"-n", "-L", "DOCKER-USER"}).status == 0;
   const std::vector<Hook> hooks = {{"filter", user ? "DOCKER-USER" : "FORWARD", kForwardChain},
                                    {"nat", "PREROUTING", kPreroutingChain},
                                    {"nat", "OUTPUT", kOutputChain}};
@@ -57,7 +81,7 @@ bool applyRuleset(bool ipv6, const Ruleset& rules) {
   }
   ProgramResult restored = runProgram({tool + "-restore", "-w", "--noflush"}, restoreInput(rules));
   if (restored.status != 0)
-    throw std::runtime_error(tool + "-restore: " + firstLine(restored.output));
+    throw std::runtime_error(tool + "-restore: " + firstLine(restored.output) + legacyHint(tool));
   for (const auto& h : hooks) {
     if (run(h.table, {"-C", h.from, "-j", h.chain}).status == 0) continue;
     ProgramResult inserted = run(h.table, {"-I", h.from, "1", "-j", h.chain});

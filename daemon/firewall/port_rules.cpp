@@ -17,6 +17,15 @@ void sortUnique(std::vector<std::string>& v) {
 
 }  // namespace
 
+std::vector<std::string> answersOn(const std::vector<std::string>& vrfAddresses,
+                                   const PortForward& p) {
+  bool anyAddress = p.hostIp.empty() || p.hostIp == "0.0.0.0" || p.hostIp == "::";
+  std::vector<std::string> out;
+  for (const auto& a : vrfAddresses)
+    if (isV6(a) == isV6(p.to) && (anyAddress || a == p.hostIp)) out.push_back(a);
+  return out;
+}
+
 NatRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortForward>& ports,
                    bool ipv6) {
   NatRules out;
@@ -37,9 +46,8 @@ NatRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortFo
         anyAddress ? " -m addrtype --dst-type LOCAL --limit-iface-in" : " -d " + p.hostIp;
     for (const auto& m : vrf->members)
       if (m != p.bridge) out.prerouting.push_back("-i " + m + local + match + dnat);
-    for (const auto& a : vrf->addresses)
-      if (isV6(a) == ipv6 && (anyAddress || a == p.hostIp))
-        out.output.push_back("-o " + p.vrf + " -d " + a + match + dnat);
+    for (const auto& a : answersOn(vrf->addresses, p))
+      out.output.push_back("-o " + p.vrf + " -d " + a + match + dnat);
   }
   sortUnique(out.prerouting);
   sortUnique(out.output);

@@ -50,6 +50,11 @@ struct NatRules {
   std::vector<std::string> output;      // chain NETVRF-OUTPUT
 };
 
+// The addresses among `vrfAddresses` (its VRF's) that `port` answers on: those of the family
+// of its container address, or its one host address.
+std::vector<std::string> answersOn(const std::vector<std::string>& vrfAddresses,
+                                   const PortForward& port);
+
 // The nat rules for IPv4 (`ipv6` false) or IPv6, in a stable order.
 NatRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortForward>& ports,
                    bool ipv6);

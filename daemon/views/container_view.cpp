@@ -50,6 +50,18 @@ nlohmann::json interfaceVrfsJson(const std::vector<InterfaceVrfView>& parts) {
   return out;
 }
 
+nlohmann::json portsJson(const std::vector<PortView>& ports) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const auto& p : ports)
+    out.push_back({{"proto", p.proto},
+                   {"port", p.port},
+                   {"host_ip", p.hostIp},
+                   {"host_port", p.hostPort},
+                   {"vrf", p.vrf},
+                   {"addresses", p.addresses}});
+  return out;
+}
+
 nlohmann::json containerJson(const ContainerView& v) {
   return {{"runtime", v.runtime},
           {"id", v.id},
@@ -65,6 +77,7 @@ nlohmann::json containerJson(const ContainerView& v) {
           {"host_vrf", v.hostVrf},
           {"last_error", v.lastError},
           {"interface_vrfs", interfaceVrfsJson(v.interfaceVrfs)},
+          {"ports", portsJson(v.ports)},
           {"wanted",
            {{"vrf", v.wantedVrf},
             {"from", v.wantedFrom},

@@ -30,6 +30,18 @@ struct InterfaceVrfView {
   bool operator==(const InterfaceVrfView&) const = default;
 };
 
+// One published port of a container (runtime/container_event.hpp PublishedPort) and where it
+// answers: in the main table as Docker makes it, or in the host VRF of the container's network
+// (firewall/port_rules.hpp), on those of the VRF's addresses.
+struct PortView {
+  std::string proto;
+  uint16_t port = 0;
+  std::string hostIp;
+  uint16_t hostPort = 0;
+  std::string vrf;  // empty: the main table
+  std::vector<std::string> addresses;
+};
+
 // One container.
 struct ContainerView {
   std::string runtime;
@@ -53,6 +65,7 @@ struct ContainerView {
   std::string lastError;
   // Its interface VRFs, wanted or still applied, by name.
   std::vector<InterfaceVrfView> interfaceVrfs;
+  std::vector<PortView> ports;
 };
 
 // `target`: null when nothing was asked of the worker for it yet; `wanted`: what it wants now,

@@ -443,7 +443,8 @@ TEST_F(DockerVrfKernel, PublishedPortsOfAHostVrfNetworkAnswerOnTheVrfsAddresses)
   ASSERT_EQ(run({"ip", "-n", client, "addr", "add", "192.0.2.18/28", "dev", "nvup1c"}).status, 0);
   ASSERT_EQ(run({"ip", "-n", client, "link", "set", "nvup1c", "up"}).status, 0);
   ASSERT_EQ(run({"ip", "-n", client, "route", "add", "default", "via", "192.0.2.17"}).status, 0);
-  Netvrfd d;
+  SystemBus bus;
+  Netvrfd d("", {bus.env()});
   ASSERT_TRUE(d.startReady()) << d.log();
   std::string net = docker_.uniqueName("pnet");
   std::string bridge =
@@ -492,6 +493,28 @@ TEST_F(DockerVrfKernel, PublishedPortsOfAHostVrfNetworkAnswerOnTheVrfsAddresses)
   // The port bound to 127.0.0.1 is the main table's only.
   EXPECT_FALSE(tcp(fromClient, "192.0.2.17:8083"));
   EXPECT_EQ(nat("NETVRF-PREROUTING").out.find("8083"), std::string::npos);
+  // As the README shows them.
+  std::string cip = docker_.inspect(name, "{{(index .NetworkSettings.Networks \"" + net +
+                                              "\").IPAddress}}");
+  EXPECT_NE(nat("NETVRF-PREROUTING")
+                .out.find("-A NETVRF-PREROUTING -i nvup1 -p tcp -m addrtype --dst-type LOCAL "
+                          "--limit-iface-in -m tcp --dport 8082 -j DNAT --to-destination " +
+                          cip + ":80"),
+            std::string::npos)
+      << nat("NETVRF-PREROUTING").out;
+  EXPECT_NE(nat("NETVRF-OUTPUT").out.find("-A NETVRF-OUTPUT -d 192.0.2.17/32 -o pblue -p tcp -m "
+                                          "tcp --dport 8082 -j DNAT --to-destination " +
+                                          cip + ":80"),
+            std::string::npos)
+      << nat("NETVRF-OUTPUT").out;
+  // netvrfctl status says where each answers.
+  Result status = netvrfctl(bus, {"status", name});
+  EXPECT_NE(status.out.find("0.0.0.0:8082/tcp -> 80: VRF pblue on 192.0.2.17"), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("0.0.0.0:5353/udp -> 53: VRF pblue on 192.0.2.17"), std::string::npos)
+      << status.out;
+  EXPECT_NE(status.out.find("127.0.0.1:8083/tcp -> 81: main table"), std::string::npos)
+      << status.out;
   EXPECT_NE(run({"iptables", "-w", "-t", "nat", "-S", "PREROUTING"}).out.find("-j NETVRF-PREROUTING"),
             std::string::npos);
   EXPECT_TRUE(logSays(d, "; published 5353/udp -> ")) << d.log();
@@ -536,6 +559,90 @@ TEST_F(DockerVrfKernel, PublishedPortsOfAHostVrfNetworkAnswerOnTheVrfsAddresses)
       },
       20s))
       << run({"iptables-save"}).out << d.log();
+}
+
+// A container attached inside (its eth0 in VRF red in its own namespace) keeps what Docker gives
+// it, with Docker's firewall on: its published TCP and UDP ports answer from outside and from
+// the host's loopback (Docker's DNAT and proxy reach eth0 from the host's main table; the
+// replies leave through red), Docker's embedded DNS answers on a user network, and `docker
+// exec` processes connect out; unmodified processes bind to no VRF, so this holds through
+// l3mdev_accept and the steering rule. With netvrf.strict=true they are left outside red: the
+// published port no longer answers, DNS (on loopback) still does.
+TEST_F(DockerVrfKernel, AContainerAttachedInsideKeepsItsPortsDnsAndOutboundConnections) {
+  std::string client = "nvicl" + std::to_string(getpid() % 10000), leg = "nvin0";
+  ASSERT_EQ(run({"ip", "netns", "add", client}).status, 0);
+  struct Gone {
+    std::string client, leg;
+    ~Gone() {
+      run({"ip", "link", "del", leg});
+      run({"ip", "netns", "del", client});
+    }
+  } gone{client, leg};
+  ASSERT_EQ(
+      run({"ip", "link", "add", leg, "type", "veth", "peer", "name", "nvin0c", "netns", client})
+          .status,
+      0);
+  ASSERT_EQ(run({"ip", "addr", "add", "192.0.2.33/28", "dev", leg}).status, 0);
+  ASSERT_EQ(run({"ip", "link", "set", leg, "up"}).status, 0);
+  ASSERT_EQ(run({"ip", "-n", client, "addr", "add", "192.0.2.34/28", "dev", "nvin0c"}).status, 0);
+  ASSERT_EQ(run({"ip", "-n", client, "link", "set", "nvin0c", "up"}).status, 0);
+  ASSERT_EQ(run({"ip", "-n", client, "route", "add", "default", "via", "192.0.2.33"}).status, 0);
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string net = docker_.uniqueName("inet");
+  createNetwork(net, {"--subnet", "203.0.113.128/28"});
+  std::string peer = docker_.uniqueName("ipeer"), web = docker_.uniqueName("iweb"),
+              strictWeb = docker_.uniqueName("istrict");
+  docker_.runDetached(peer, {"--network", net});
+  const std::vector<std::string> httpd = {"/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/"};
+  docker_.runDetached(web,
+                      {"--network", net, "--label", "netvrf.vrf=red", "-p", "8084:80", "-p",
+                       "5354:53/udp"},
+                      httpd);
+  docker_.runDetached(strictWeb,
+                      {"--network", net, "--label", "netvrf.vrf=red", "--label",
+                       "netvrf.strict=true", "-p", "8085:80"},
+                      httpd);
+  ASSERT_TRUE(waitUntil(
+      [&] { return masterOf(web, "eth0") == "red" && masterOf(strictWeb, "eth0") == "red"; },
+      30s))
+      << d.log();
+  Background udp({"nsenter", "-t", std::to_string(docker_.pid(web)), "-n", "socat", "-d", "-d",
+                  "UDP4-RECVFROM:53,fork", "SYSTEM:echo pong"});
+  ASSERT_TRUE(udp.waitFor("receiving on")) << udp.output();
+  auto tcp = [](std::vector<std::string> via, const std::string& to) {
+    via.insert(via.end(), {"curl", "-s", "-m", "3", "-o", "/dev/null", "http://" + to + "/"});
+    return run(via).status == 0;
+  };
+  auto udpAnswers = [](const std::string& via, const std::string& to) {
+    return run({"sh", "-c", "echo ping | " + via + " socat -T3 - UDP4:" + to})
+               .out.find("pong") != std::string::npos;
+  };
+  const std::vector<std::string> fromClient = {"ip", "netns", "exec", client};
+  EXPECT_TRUE(tcp(fromClient, "192.0.2.33:8084"));
+  EXPECT_TRUE(tcp({}, "127.0.0.1:8084"));
+  EXPECT_TRUE(udpAnswers("ip netns exec " + client, "192.0.2.33:5354")) << udp.output();
+  EXPECT_TRUE(udpAnswers("", "127.0.0.1:5354")) << udp.output();
+  // Docker's embedded DNS, from a docker exec process.
+  std::string peerIp =
+      docker_.inspect(peer, "{{(index .NetworkSettings.Networks \"" + net + "\").IPAddress}}");
+  Result dns = docker_.cli({"exec", web, "nslookup", peer, "127.0.0.11"});
+  EXPECT_NE(dns.out.find(peerIp), std::string::npos)
+      << dns.out << docker_.cli({"exec", web, "cat", "/etc/resolv.conf"}).out;
+  // Out to a client behind the host.
+  Background server({"ip", "netns", "exec", client, "socat", "-d", "-d",
+                     "TCP4-LISTEN:7070,fork,reuseaddr", "SYSTEM:echo hello"});
+  ASSERT_TRUE(server.waitFor("listening on")) << server.output();
+  Result out = docker_.cli({"exec", web, "nc", "-w", "3", "192.0.2.34", "7070"});
+  EXPECT_NE(out.out.find("hello"), std::string::npos) << out.out;
+
+  // Strict: unbound sockets stay outside red.
+  EXPECT_FALSE(tcp(fromClient, "192.0.2.33:8085"));
+  EXPECT_FALSE(tcp({}, "127.0.0.1:8085"));
+  Result strictDns = docker_.cli({"exec", strictWeb, "nslookup", peer, "127.0.0.11"});
+  EXPECT_NE(strictDns.out.find(peerIp), std::string::npos) << strictDns.out;
+  Result strictOut = docker_.cli({"exec", strictWeb, "nc", "-w", "3", "192.0.2.34", "7070"});
+  EXPECT_EQ(strictOut.out.find("hello"), std::string::npos) << strictOut.out;
 }
 
 // A VRF per network inside the container: each network labelled netvrf.container_vrf puts the
