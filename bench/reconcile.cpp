@@ -41,6 +41,7 @@
 #include "netlink/in_netns.hpp"
 #include "netlink/nl_error.hpp"
 #include "netlink/nl_handle.hpp"
+#include "bench_util.hpp"
 #include "percentiles.hpp"
 
 namespace {
@@ -51,53 +52,19 @@ using netvrf::test::Netvrfd;
 using netvrf::test::Result;
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
+using netvrf::bench::cpuModel;
+using netvrf::bench::docker;
+using netvrf::bench::msSince;
+using netvrf::bench::parallelFor;
+using netvrf::bench::readFile;
+using netvrf::bench::say;
+using netvrf::bench::trim;
 
 constexpr int kMaxN = 240;         // one /24 (the test bridge's), less docker's own and a margin
 constexpr int kParallelRuns = 8;   // docker run -d at a time
 constexpr int kParallelSnaps = 2;  // ip processes at a time (the VM has 2 vCPUs)
 // Compared between netvrfd's move and the by-hand one: the first few (the restart compares all).
 constexpr size_t kCompared = 10;
-
-double msSince(Clock::time_point t0) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-}
-
-// Progress, on stderr.
-__attribute__((format(printf, 1, 2))) void say(const char* fmt, ...) {
-  va_list args;
-  va_start(args, fmt);
-  std::vfprintf(stderr, fmt, args);
-  va_end(args);
-  std::fflush(stderr);
-}
-
-std::string readFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  return s;
-}
-
-// Runs work(i) for i in [0, n) on `threads` threads.
-void parallelFor(int n, int threads, const std::function<void(int)>& work) {
-  std::atomic<int> next{0};
-  std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (int i; (i = next++) < n;) work(i);
-    });
-  for (auto& t : pool) t.join();
-}
-
-Result docker(std::vector<std::string> args) {
-  args.insert(args.begin(), {"/usr/bin/docker", "-H", "unix://" + netvrf::test::dockerSock()});
-  return netvrf::test::run(args);
-}
 
 // --- One container under test: its namespace, a query socket and a notification socket in it.
 
@@ -588,13 +555,6 @@ void writeConfigPolicy(const Netvrfd& d, const std::string& vrf) {
   std::string tmp = path + ".new";
   std::ofstream(tmp) << config.dump(2);
   std::filesystem::rename(tmp, path);
-}
-
-std::string cpuModel() {
-  std::istringstream in(readFile("/proc/cpuinfo"));
-  for (std::string line; std::getline(in, line);)
-    if (line.starts_with("model name")) return trim(line.substr(line.find(':') + 2));
-  return "?";
 }
 
 }  // namespace

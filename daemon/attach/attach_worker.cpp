@@ -186,8 +186,8 @@ bool AttachWorker::run(job::Release& j) {
 }
 
 bool AttachWorker::run(job::Firewall& j) {
-  bool ipv4 = applyRuleset(false, j.ipv4);
-  bool ipv6 = applyRuleset(true, j.ipv6);
+  bool ipv4 = iptables_.apply(false, j.ipv4, j.full);
+  bool ipv6 = iptables_.apply(true, j.ipv6, j.full);
   return ipv4 || ipv6;
 }
 

@@ -10,6 +10,7 @@
 #include "attach/jobs.hpp"
 #include "common/blocking_queue.hpp"
 #include "config.hpp"
+#include "firewall/iptables.hpp"
 #include "netlink/tables.hpp"
 
 struct nl_sock;
@@ -55,7 +56,8 @@ class AttachWorker : public Worker {
   std::optional<uint64_t> tableFor(nl_sock* sock, const std::string& vrf,
                                    std::optional<uint64_t> given, bool& handedOut);
 
-  TableMap tables_;  // touched by the worker thread only
+  TableMap tables_;    // touched by the worker thread only
+  Iptables iptables_;  // the same
   TableRange range_;
   Post post_;
   std::function<void(const std::vector<HostVrf>&)> hostVrfs_;

@@ -134,10 +134,11 @@ struct DeleteVrf {
 };
 
 // In Docker's firewall: netvrfd's chains (firewall/ruleset.hpp) for IPv4 and IPv6; true when
-// Docker's firewall was there to put them in.
+// Docker's firewall was there to put them in. `full`: as firewall/iptables.hpp says.
 struct Firewall {
   Ruleset ipv4;
   Ruleset ipv6;
+  bool full = true;
   Then<bool> then;
 };
 

@@ -50,8 +50,8 @@ std::vector<PortForward> portForwards(const std::vector<HostVrf>& vrfs, const Ne
     if (vrf == vrfs.end()) continue;
     for (const auto& p : c.ports) {
       bool any = p.hostIp.empty() || p.hostIp == "0.0.0.0" || p.hostIp == "::";
-      if (!any && std::find(vrf->addresses.begin(), vrf->addresses.end(), p.hostIp) ==
-                      vrf->addresses.end())
+      if (!any &&
+          std::find(vrf->addresses.begin(), vrf->addresses.end(), p.hostIp) == vrf->addresses.end())
         continue;  // bound to an address the VRF does not have (127.0.0.1)
       for (const std::string& to : {net.ipv4, net.ipv6})
         if (!to.empty() && (p.hostIp.empty() || isV6(p.hostIp) == isV6(to)))
@@ -87,13 +87,16 @@ void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks
   Rules wanted{{forwardRules(forwards, false), nat4.prerouting, nat4.output},
                {forwardRules(forwards, true), nat6.prerouting, nat6.output}};
   if (!again && asked_ && *asked_ == wanted) return;
+  // Written whole (Docker's chains looked at again) the first time, after a failure and when
+  // dockerd (re)started; else only what changed.
+  bool full = again || !asked_;
   asked_ = wanted;
   std::string what;
   if (!forwards.empty()) what = "let out " + describe(forwards);
   if (!ports.empty())
     what += (what.empty() ? "" : "; ") + std::string("published ") + describe(ports);
   worker_->submit(job::Firewall{
-      wanted.ipv4, wanted.ipv6, [this, what, empty = what.empty()](Done<bool> d) {
+      wanted.ipv4, wanted.ipv6, full, [this, what, empty = what.empty()](Done<bool> d) {
         if (!d) {
           asked_.reset();  // tried again at the next update
           log::warning("cannot update netvrfd's chains in Docker's firewall: " + d.error +

@@ -40,7 +40,7 @@ class Firewall {
     bool operator==(const Rules&) const = default;
   };
   Worker* worker_ = nullptr;
-  std::optional<Rules> asked_;  // none: nothing asked yet, or it failed
+  std::optional<Rules> asked_;  // none: nothing asked yet, or it failed (then written whole)
 };
 
 }  // namespace netvrf

@@ -41,25 +41,44 @@ struct Hook {
 
 }  // namespace
 
-bool applyRuleset(bool ipv6, const Ruleset& rules) {
+bool Iptables::apply(bool ipv6, const Ruleset& rules, bool full) {
+  Family& f = families_[ipv6 ? 1 : 0];
+  if (full || !f.known || rules.empty() != f.applied.empty()) return applyFull(ipv6, rules, f);
+  if (!f.docker) return false;
+  std::string changes = restoreChanges(f.applied, rules);
+  if (changes.empty()) return true;
+  const std::string tool = ipv6 ? "ip6tables" : "iptables";
+  if (runProgram({tool + "-restore", "-w", "--noflush"}, changes).status != 0)
+    return applyFull(ipv6, rules, f);  // a rule to delete was not there: written whole
+  f.applied = rules;
+  return true;
+}
+
+bool Iptables::applyFull(bool ipv6, const Ruleset& rules, Family& f) {
   const std::string tool = ipv6 ? "ip6tables" : "iptables";
   auto run = [&](const char* table, std::vector<std::string> args) {
     args.insert(args.begin(), {tool, "-w", "-t", table});
     return runProgram(args);
   };
+  f = Family{};
   ProgramResult docker;
   try {
     docker = run("filter", {"-n", "-L", "DOCKER"});
   } catch (const std::system_error& e) {
     // No iptables at all: no Docker firewall either (dockerd needs it for one).
-    if (e.code() == std::errc::no_such_file_or_directory) return false;
+    if (e.code() == std::errc::no_such_file_or_directory) {
+      f.known = true;
+      return false;
+    }
     throw;
   }
   if (docker.status != 0) {
     // A missing chain reads "No chain/target/match" (iptables-nft 1.8.9: "incompatible");
     // what else fails is netvrfd's own trouble, not an absent Docker firewall.
-    if (!cannotRun(docker.output)) return false;
-    throw std::runtime_error(tool + ": " + firstLine(docker.output) + legacyHint(tool));
+    if (cannotRun(docker.output))
+      throw std::runtime_error(tool + ": " + firstLine(docker.output) + legacyHint(tool));
+    f.known = true;
+    return false;
   }
   bool user = run("filter", {"-n", "-L", "DOCKER-USER"}).status == 0;
   const std::vector<Hook> hooks = {{"filter", user ? "DOCKER-USER" : "FORWARD", kForwardChain},
@@ -77,18 +96,20 @@ bool applyRuleset(bool ipv6, const Ruleset& rules) {
         run(h.table, {"-X", h.chain});
       }
     }
-    return true;
+  } else {
+    ProgramResult restored =
+        runProgram({tool + "-restore", "-w", "--noflush"}, restoreInput(rules));
+    if (restored.status != 0)
+      throw std::runtime_error(tool + "-restore: " + firstLine(restored.output) + legacyHint(tool));
+    for (const auto& h : hooks) {
+      if (run(h.table, {"-C", h.from, "-j", h.chain}).status == 0) continue;
+      ProgramResult inserted = run(h.table, {"-I", h.from, "1", "-j", h.chain});
+      if (inserted.status != 0)
+        throw std::runtime_error(tool + " -t " + h.table + " -I " + h.from + ": " +
+                                 firstLine(inserted.output));
+    }
   }
-  ProgramResult restored = runProgram({tool + "-restore", "-w", "--noflush"}, restoreInput(rules));
-  if (restored.status != 0)
-    throw std::runtime_error(tool + "-restore: " + firstLine(restored.output) + legacyHint(tool));
-  for (const auto& h : hooks) {
-    if (run(h.table, {"-C", h.from, "-j", h.chain}).status == 0) continue;
-    ProgramResult inserted = run(h.table, {"-I", h.from, "1", "-j", h.chain});
-    if (inserted.status != 0)
-      throw std::runtime_error(tool + " -t " + h.table + " -I " + h.from + ": " +
-                               firstLine(inserted.output));
-  }
+  f = Family{true, true, rules};
   return true;
 }
 

@@ -84,5 +84,18 @@ TEST(Ruleset, TheRestoreInputReplacesOnlyItsOwnChains) {
   EXPECT_FALSE(rules.empty());
 }
 
+TEST(Ruleset, AChangeDeletesWhatWentAndAppendsWhatCame) {
+  Ruleset from{{"-i blue -s 203.0.113.64/28 -o up0 -j ACCEPT"}, {"A", "B"}, {"C"}};
+  Ruleset to{{"-i blue -s 203.0.113.64/28 -o up0 -j ACCEPT"}, {"B", "D"}, {"C"}};
+  EXPECT_EQ(restoreChanges(from, to),
+            "*nat\n"
+            "-D NETVRF-PREROUTING A\n"
+            "-A NETVRF-PREROUTING D\n"
+            "COMMIT\n");
+  EXPECT_EQ(restoreChanges(from, from), "");
+  EXPECT_EQ(restoreChanges(Ruleset{}, Ruleset{{"F"}, {}, {}}),
+            "*filter\n-A NETVRF-FORWARD F\nCOMMIT\n");
+}
+
 }  // namespace
 }  // namespace netvrf

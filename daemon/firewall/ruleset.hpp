@@ -25,4 +25,11 @@ struct Ruleset {
 // chains that are missing), leaving every other chain as it is (with --noflush).
 std::string restoreInput(const Ruleset& rules);
 
+// iptables-restore input (with --noflush) that turns chains holding `from` into `to` by deleting
+// the rules that went and appending those that came: a change costs what changed, not the
+// chains' size. The rules of a chain match disjoint packets, so their order does not matter.
+// Empty when nothing changed. Fails as a whole (nothing applied) when a rule to delete is not
+// there: the caller then writes the chains whole.
+std::string restoreChanges(const Ruleset& from, const Ruleset& to);
+
 }  // namespace netvrf
