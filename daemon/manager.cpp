@@ -18,7 +18,8 @@ Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, Req
       attachments_(registry_, attachmentEvents()),
       reconciler_(registry_, attachments_, requests, config, networks_),
       drift_(loop, attachments_, reconciler_, networks_, [this] { refreshHostVrfs(); }),
-      api_(registry_, attachments_, reconciler_, requests) {
+      api_(registry_, attachments_, reconciler_, requests),
+      firewall_(loop, [this] { updateFirewall(); }) {
   registry_.onSynced = [this] {
     synced_ = true;
     updateFirewall();

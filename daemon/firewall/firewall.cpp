@@ -25,13 +25,17 @@ bool isV6(const std::string& address) {
   return address.find(':') != std::string::npos;
 }
 
+// The first few, then how many more: one log line at any number of containers.
 std::string describe(const std::vector<PortForward>& ports) {
+  constexpr size_t kNamed = 8;
   std::string out;
-  for (const auto& p : ports) {
+  for (size_t i = 0; i < ports.size() && i < kNamed; ++i) {
+    const PortForward& p = ports[i];
     std::string to = isV6(p.to) ? "[" + p.to + "]" : p.to;
     out += (out.empty() ? "" : ", ") + std::to_string(p.hostPort) + "/" + p.proto + " -> " + to +
            ":" + std::to_string(p.port) + " in " + p.vrf;
   }
+  if (ports.size() > kNamed) out += " and " + std::to_string(ports.size() - kNamed) + " more";
   return out;
 }
 
@@ -98,16 +102,29 @@ void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks
   worker_->submit(job::Firewall{
       wanted.ipv4, wanted.ipv6, full, [this, what, empty = what.empty()](Done<bool> d) {
         if (!d) {
-          asked_.reset();  // tried again at the next update
+          failed();
           log::warning("cannot update netvrfd's chains in Docker's firewall: " + d.error +
                        "; containers on networks in host VRFs may not reach the VRFs' uplinks, "
-                       "nor their published ports answer there");
-        } else if (*d.value && !empty) {
-          log::info("Docker's firewall: netvrfd's chains " + what);
-        } else if (*d.value) {
-          log::debug("Docker's firewall: nothing of netvrfd's in it");
+                       "nor their published ports answer there; trying again in " +
+                       std::to_string(retryAfter_.count() / 1000) + " s");
+          return;
         }
+        retryAfter_ = std::chrono::milliseconds(0);
+        if (*d.value && !empty)
+          log::info("Docker's firewall: netvrfd's chains " + what);
+        else if (*d.value)
+          log::debug("Docker's firewall: nothing of netvrfd's in it");
       }});
+}
+
+void Firewall::failed() {
+  asked_.reset();  // written whole next time
+  retryAfter_ = std::min(std::max(retryAfter_ * 2, std::chrono::milliseconds(1000)),
+                         std::chrono::milliseconds(30000));
+  retryTimer_ = loop_.addTimer(retryAfter_, [this] {
+    retryTimer_ = {};
+    if (!asked_) retry_();  // unless an update came meanwhile
+  });
 }
 
 }  // namespace netvrf

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "attach/jobs.hpp"
 #include "firewall/port_rules.hpp"
 #include "firewall/ruleset.hpp"
+#include "loop/event_loop.hpp"
 #include "networks/networks.hpp"
 #include "runtime/container_event.hpp"
 
@@ -24,9 +27,12 @@ std::vector<PortForward> portForwards(const std::vector<HostVrf>& vrfs, const Ne
 // job of the attach worker, and when a host link or address changes) or a container comes or
 // goes, the rules they call for are compared with the last ones applied and, when they differ,
 // applied on the attach worker. The first update applies whatever it finds, an empty set too:
-// what a previous run left is replaced. Runs on the loop thread only.
+// what a previous run left is replaced. A failed write is tried again by itself (`retry`
+// recomputes and calls update), after 1 s, then up to 30 s apart: the next change may be long
+// in coming. Runs on the loop thread only.
 class Firewall {
  public:
+  Firewall(EventLoop& loop, std::function<void()> retry) : loop_(loop), retry_(std::move(retry)) {}
   void setWorker(Worker* worker) { worker_ = worker; }
 
   // `containers`: the running ones. `again`: apply even when nothing changed here (dockerd
@@ -39,6 +45,12 @@ class Firewall {
     Ruleset ipv4, ipv6;
     bool operator==(const Rules&) const = default;
   };
+  void failed();
+
+  EventLoop& loop_;
+  std::function<void()> retry_;
+  EventLoop::Source retryTimer_;
+  std::chrono::milliseconds retryAfter_{0};
   Worker* worker_ = nullptr;
   std::optional<Rules> asked_;  // none: nothing asked yet, or it failed (then written whole)
 };
