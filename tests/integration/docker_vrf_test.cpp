@@ -19,6 +19,40 @@ namespace {
 using namespace std::chrono_literals;
 using nlohmann::json;
 
+// A client namespace behind a veth pair: the host end `uplink` with `hostAddr` (/28, in the
+// main table for the test to enslave where it wants), the client end with `clientAddr` and its
+// default route through the host end. Gone at the end, with VRF `vrf` when one is named.
+class Client {
+ public:
+  Client(const std::string& stem, std::string hostEnd, const std::string& hostAddr,
+         const std::string& clientAddr, std::string vrf = "")
+      : ns(stem + std::to_string(getpid() % 10000)),
+        uplink(std::move(hostEnd)),
+        vrf_(std::move(vrf)) {
+    const std::string peer = this->uplink + "c";
+    ok_ =
+        run({"ip", "netns", "add", ns}).status == 0 &&
+        run({"ip", "link", "add", this->uplink, "type", "veth", "peer", "name", peer, "netns", ns})
+                .status == 0 &&
+        run({"ip", "addr", "add", hostAddr + "/28", "dev", this->uplink}).status == 0 &&
+        run({"ip", "link", "set", this->uplink, "up"}).status == 0 &&
+        run({"ip", "-n", ns, "addr", "add", clientAddr + "/28", "dev", peer}).status == 0 &&
+        run({"ip", "-n", ns, "link", "set", peer, "up"}).status == 0 &&
+        run({"ip", "-n", ns, "route", "add", "default", "via", hostAddr}).status == 0;
+  }
+  ~Client() {
+    run({"ip", "link", "del", uplink});
+    run({"ip", "netns", "del", ns});
+    if (!vrf_.empty()) run({"ip", "link", "del", vrf_});
+  }
+  bool ok() const { return ok_; }
+  const std::string ns, uplink;
+
+ private:
+  std::string vrf_;
+  bool ok_ = false;
+};
+
 class DockerVrf : public ::testing::Test {
  protected:
   void SetUp() override { NETVRF_REQUIRE(missingDocker()); }
@@ -345,23 +379,9 @@ TEST_F(DockerVrfKernel, LabelledNetworkHasItsBridgeInAHostVrfUntilItIsRemoved) {
 // rules miss it and its DROP policy wins. netvrfd's chain NETVRF-FORWARD, jumped to from
 // DOCKER-USER, lets it out, and follows the VRF's members.
 TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
-  std::string client = "nvtcl" + std::to_string(getpid() % 10000), uplink = "nvup0";
-  ASSERT_EQ(run({"ip", "netns", "add", client}).status, 0);
-  struct Gone {
-    std::string client, uplink;
-    ~Gone() {
-      run({"ip", "link", "del", uplink});
-      run({"ip", "netns", "del", client});
-      run({"ip", "link", "del", "fwblue"});
-    }
-  } gone{client, uplink};
-  ASSERT_EQ(run({"ip", "link", "add", uplink, "type", "veth", "peer", "name", "nvup0c", "netns",
-                 client})
-                .status,
-            0);
-  ASSERT_EQ(run({"ip", "addr", "add", "192.0.2.1/28", "dev", uplink}).status, 0);
-  ASSERT_EQ(run({"ip", "-n", client, "addr", "add", "192.0.2.2/28", "dev", "nvup0c"}).status, 0);
-  ASSERT_EQ(run({"ip", "-n", client, "link", "set", "nvup0c", "up"}).status, 0);
+  Client c("nvtcl", "nvup0", "192.0.2.1", "192.0.2.2", "fwblue");
+  ASSERT_TRUE(c.ok());
+  const std::string& uplink = c.uplink;
   Netvrfd d;
   ASSERT_TRUE(d.startReady()) << d.log();
   std::string net = docker_.uniqueName("fwnet");
@@ -425,24 +445,9 @@ TEST_F(DockerVrfKernel, PublishedPortsOfAHostVrfNetworkAnswerOnTheVrfsAddresses)
   NETVRF_REQUIRE(services
                      ? std::nullopt
                      : std::optional<std::string>("needs NETVRF_TEST_SERVICES to restart dockerd"));
-  std::string client = "nvpcl" + std::to_string(getpid() % 10000), uplink = "nvup1";
-  ASSERT_EQ(run({"ip", "netns", "add", client}).status, 0);
-  struct Gone {
-    std::string client, uplink;
-    ~Gone() {
-      run({"ip", "link", "del", uplink});
-      run({"ip", "netns", "del", client});
-      run({"ip", "link", "del", "pblue"});
-    }
-  } gone{client, uplink};
-  ASSERT_EQ(run({"ip", "link", "add", uplink, "type", "veth", "peer", "name", "nvup1c", "netns",
-                 client})
-                .status,
-            0);
-  ASSERT_EQ(run({"ip", "addr", "add", "192.0.2.17/28", "dev", uplink}).status, 0);
-  ASSERT_EQ(run({"ip", "-n", client, "addr", "add", "192.0.2.18/28", "dev", "nvup1c"}).status, 0);
-  ASSERT_EQ(run({"ip", "-n", client, "link", "set", "nvup1c", "up"}).status, 0);
-  ASSERT_EQ(run({"ip", "-n", client, "route", "add", "default", "via", "192.0.2.17"}).status, 0);
+  Client c("nvpcl", "nvup1", "192.0.2.17", "192.0.2.18", "pblue");
+  ASSERT_TRUE(c.ok());
+  const std::string &client = c.ns, &uplink = c.uplink;
   SystemBus bus;
   Netvrfd d("", {bus.env()});
   ASSERT_TRUE(d.startReady()) << d.log();
@@ -569,24 +574,9 @@ TEST_F(DockerVrfKernel, PublishedPortsOfAHostVrfNetworkAnswerOnTheVrfsAddresses)
 // l3mdev_accept and the steering rule. With netvrf.strict=true they are left outside red: the
 // published port no longer answers, DNS (on loopback) still does.
 TEST_F(DockerVrfKernel, AContainerAttachedInsideKeepsItsPortsDnsAndOutboundConnections) {
-  std::string client = "nvicl" + std::to_string(getpid() % 10000), leg = "nvin0";
-  ASSERT_EQ(run({"ip", "netns", "add", client}).status, 0);
-  struct Gone {
-    std::string client, leg;
-    ~Gone() {
-      run({"ip", "link", "del", leg});
-      run({"ip", "netns", "del", client});
-    }
-  } gone{client, leg};
-  ASSERT_EQ(
-      run({"ip", "link", "add", leg, "type", "veth", "peer", "name", "nvin0c", "netns", client})
-          .status,
-      0);
-  ASSERT_EQ(run({"ip", "addr", "add", "192.0.2.33/28", "dev", leg}).status, 0);
-  ASSERT_EQ(run({"ip", "link", "set", leg, "up"}).status, 0);
-  ASSERT_EQ(run({"ip", "-n", client, "addr", "add", "192.0.2.34/28", "dev", "nvin0c"}).status, 0);
-  ASSERT_EQ(run({"ip", "-n", client, "link", "set", "nvin0c", "up"}).status, 0);
-  ASSERT_EQ(run({"ip", "-n", client, "route", "add", "default", "via", "192.0.2.33"}).status, 0);
+  Client c("nvicl", "nvin0", "192.0.2.33", "192.0.2.34");
+  ASSERT_TRUE(c.ok());
+  const std::string& client = c.ns;
   Netvrfd d;
   ASSERT_TRUE(d.startReady()) << d.log();
   std::string net = docker_.uniqueName("inet");
