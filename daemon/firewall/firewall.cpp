@@ -21,17 +21,13 @@ std::string describe(const std::vector<VrfForward>& vrfs) {
   return out;
 }
 
-bool isV6(const std::string& address) {
-  return address.find(':') != std::string::npos;
-}
-
 // The first few, then how many more: one log line at any number of containers.
 std::string describe(const std::vector<PortForward>& ports) {
   constexpr size_t kNamed = 8;
   std::string out;
   for (size_t i = 0; i < ports.size() && i < kNamed; ++i) {
     const PortForward& p = ports[i];
-    std::string to = isV6(p.to) ? "[" + p.to + "]" : p.to;
+    std::string to = isIpv6(p.to) ? "[" + p.to + "]" : p.to;
     out += (out.empty() ? "" : ", ") + std::to_string(p.hostPort) + "/" + p.proto + " -> " + to +
            ":" + std::to_string(p.port) + " in " + p.vrf;
   }
@@ -53,12 +49,12 @@ std::vector<PortForward> portForwards(const std::vector<HostVrf>& vrfs, const Ne
     });
     if (vrf == vrfs.end()) continue;
     for (const auto& p : c.ports) {
-      bool any = p.hostIp.empty() || p.hostIp == "0.0.0.0" || p.hostIp == "::";
+      bool any = anyHostAddress(p.hostIp);
       if (!any &&
           std::find(vrf->addresses.begin(), vrf->addresses.end(), p.hostIp) == vrf->addresses.end())
         continue;  // bound to an address the VRF does not have (127.0.0.1)
       for (const std::string& to : {net.ipv4, net.ipv6})
-        if (!to.empty() && (p.hostIp.empty() || isV6(p.hostIp) == isV6(to)))
+        if (!to.empty() && (p.hostIp.empty() || isIpv6(p.hostIp) == isIpv6(to)))
           out.push_back({vrf->name, bridge, p.proto, p.hostIp, p.hostPort, to, p.port});
     }
   }

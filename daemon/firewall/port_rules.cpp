@@ -6,10 +6,6 @@ namespace netvrf {
 
 namespace {
 
-bool isV6(const std::string& address) {
-  return address.find(':') != std::string::npos;
-}
-
 void sortUnique(std::vector<std::string>& v) {
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
@@ -17,12 +13,20 @@ void sortUnique(std::vector<std::string>& v) {
 
 }  // namespace
 
+bool anyHostAddress(const std::string& hostIp) {
+  return hostIp.empty() || hostIp == "0.0.0.0" || hostIp == "::";
+}
+
+bool isIpv6(const std::string& address) {
+  return address.find(':') != std::string::npos;
+}
+
 std::vector<std::string> answersOn(const std::vector<std::string>& vrfAddresses,
                                    const PortForward& p) {
-  bool anyAddress = p.hostIp.empty() || p.hostIp == "0.0.0.0" || p.hostIp == "::";
+  bool anyAddress = anyHostAddress(p.hostIp);
   std::vector<std::string> out;
   for (const auto& a : vrfAddresses)
-    if (isV6(a) == isV6(p.to) && (anyAddress || a == p.hostIp)) out.push_back(a);
+    if (isIpv6(a) == isIpv6(p.to) && (anyAddress || a == p.hostIp)) out.push_back(a);
   return out;
 }
 
@@ -30,9 +34,9 @@ NatRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortFo
                    bool ipv6) {
   NatRules out;
   for (const auto& p : ports) {
-    if (p.to.empty() || isV6(p.to) != ipv6) continue;
-    bool anyAddress = p.hostIp.empty() || p.hostIp == "0.0.0.0" || p.hostIp == "::";
-    if (!p.hostIp.empty() && isV6(p.hostIp) != ipv6) continue;
+    if (p.to.empty() || isIpv6(p.to) != ipv6) continue;
+    bool anyAddress = anyHostAddress(p.hostIp);
+    if (!p.hostIp.empty() && isIpv6(p.hostIp) != ipv6) continue;
     auto vrf =
         std::find_if(vrfs.begin(), vrfs.end(), [&](const VrfMembers& v) { return v.vrf == p.vrf; });
     if (vrf == vrfs.end()) continue;

@@ -50,6 +50,10 @@ struct NatRules {
   std::vector<std::string> output;      // chain NETVRF-OUTPUT
 };
 
+// A port's host address that stands for every address: "" (either family), "0.0.0.0", "::".
+bool anyHostAddress(const std::string& hostIp);
+bool isIpv6(const std::string& address);
+
 // The addresses among `vrfAddresses` (its VRF's) that `port` answers on: those of the family
 // of its container address, or its one host address.
 std::vector<std::string> answersOn(const std::vector<std::string>& vrfAddresses,
