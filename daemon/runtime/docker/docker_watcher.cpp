@@ -89,10 +89,12 @@ void Watcher::handle(Item& item) {
     if (e.action == "create") return;  // nothing runs yet
     if (e.action == "start" || e.action == "rename") {
       if (auto running = resolve(e.id)) {
+        running_.insert(running->info.id);
         sink_(std::move(*running));
         return;
       }
     }
+    running_.erase(e.id);
     sink_(ContainerStopped{runtime_, e.id});
   }
 }
@@ -105,10 +107,15 @@ void Watcher::handleNetwork(const Event& e) {
   }
   if (e.action == "connect" || e.action == "disconnect") {
     // A running container's interfaces changed: the manager hears it as the container seen
-    // again. The connects of a container that is starting come before it runs: its start
-    // follows, and one that stops is disconnected after it died.
-    if (e.container.empty()) return;
-    if (auto running = resolve(e.container)) sink_(std::move(*running));
+    // again. Only for one seen running: the connects of a container that is starting come
+    // while dockerd holds it locked for the start, so inspecting it then waits for the whole
+    // start (seconds, under load), and every event queued behind waits too; its start event
+    // follows anyway. One that stops is disconnected after it died.
+    if (e.container.empty() || !running_.count(e.container)) return;
+    if (auto running = resolve(e.container))
+      sink_(std::move(*running));
+    else
+      running_.erase(e.container);
     return;
   }
   if (e.action != "create") return;
@@ -165,8 +172,12 @@ void Watcher::resync() {
     throw std::runtime_error("list containers: HTTP " + std::to_string(r.status) + ": " +
                              errorMessage(r.body));
   RuntimeSynced synced{runtime_, {}};
+  running_.clear();
   for (const auto& id : parseContainerList(r.body))
-    if (auto running = resolve(id)) synced.running.push_back(std::move(*running));
+    if (auto running = resolve(id)) {
+      running_.insert(running->info.id);
+      synced.running.push_back(std::move(*running));
+    }
   sink_(std::move(synced));
 }
 

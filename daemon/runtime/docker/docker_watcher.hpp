@@ -3,6 +3,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <variant>
@@ -64,6 +65,7 @@ class Watcher : public RuntimeWatcher {
   std::optional<bool> available_;
   bool libpod_ = false;  // Podman: its own API names the bridges (resolver thread only)
   std::map<std::string, std::string> networks_;  // known ones: id -> name (resolver thread only)
+  std::set<std::string> running_;  // ids of those reported running (resolver thread only)
 };
 
 }  // namespace netvrf::docker
