@@ -7,6 +7,7 @@
 
 #include <algorithm>
 
+#include "netlink/link.hpp"
 #include "netlink/nl_error.hpp"
 #include "netlink/vrf.hpp"
 #include "netns/name.hpp"
@@ -34,6 +35,14 @@ rtnl_addr* current(nl_cache* cache, rtnl_addr* want) {
     if (sameAddress(a, want)) return a;
   }
   return nullptr;
+}
+
+// Duplicate address detection starts only once the link has a carrier: an IPv6 address on a
+// bridge without ports up (a Docker network without containers yet) stays tentative until then,
+// its prefix route made already. Waiting for it would never end.
+bool hasCarrier(nl_sock* sock, rtnl_addr* addr) {
+  auto link = findLink(sock, rtnl_addr_get_ifindex(addr));
+  return link && link->up && link->carrier;
 }
 
 }  // namespace
@@ -147,7 +156,7 @@ std::vector<std::string> AddressSnapshot::unsettled(nl_sock* sock) const {
       out.push_back(describe(a.get()) + " (missing)");
     else if (rtnl_addr_get_flags(now) & IFA_F_DADFAILED)
       out.push_back(describe(a.get()) + " (duplicate address detection failed)");
-    else if (rtnl_addr_get_flags(now) & IFA_F_TENTATIVE)
+    else if ((rtnl_addr_get_flags(now) & IFA_F_TENTATIVE) && hasCarrier(sock, a.get()))
       out.push_back(describe(a.get()) + " (tentative)");
   }
   return out;

@@ -30,7 +30,9 @@ class AddressSnapshot {
   // Adds back every address of the snapshot that is no longer there; returns how many.
   int restoreMissing(nl_sock* sock) const;
   // True when every address is there and none is still tentative (IPv6 duplicate address
-  // detection running), which is when the kernel has made its local and prefix routes.
+  // detection running), which is when the kernel has made its local and prefix routes. On a
+  // link without carrier a tentative address counts as settled: detection waits for the
+  // carrier.
   bool allSettled(nl_sock* sock) const;
   // The addresses not yet settled, for an error message ("203.0.113.5/24 on eth0").
   std::vector<std::string> unsettled(nl_sock* sock) const;

@@ -23,6 +23,7 @@ LinkInfo infoOf(rtnl_link* link) {
   }
   l.loopback = rtnl_link_get_flags(link) & IFF_LOOPBACK;
   l.up = rtnl_link_get_flags(link) & IFF_UP;
+  l.carrier = rtnl_link_get_carrier(link) != 0;
   return l;
 }
 

@@ -19,6 +19,7 @@ struct LinkInfo {
   std::string mac;  // "02:42:cb:00:71:02"; empty for devices without one
   bool loopback = false;
   bool up = false;
+  bool carrier = false;  // IFLA_CARRIER: a bridge without ports up has none
 };
 
 // The interfaces of the namespace `sock` is bound to.
