@@ -129,6 +129,16 @@ class Poller {
   std::thread thread_;
 };
 
+// As progress, so that a run stopped half-way has told its first figures.
+std::string summary(const std::map<int, double>& done) {
+  std::vector<double> ms;
+  for (const auto& [i, t] : done) ms.push_back(t);
+  auto f = netvrf::bench::percentiles(ms);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "p50 %.0f ms, p99 %.0f ms, max %.0f ms", f.p50, f.p99, f.max);
+  return buf;
+}
+
 void printRow(const char* what, const std::map<int, double>& done, int n) {
   std::vector<double> ms;
   std::vector<std::pair<double, int>> slowest;
@@ -270,7 +280,8 @@ int main(int argc, char** argv) {
     poller.watch(i, uint16_t(20000 + i), t);
   });
   auto withNetvrfd = poller.wait(size_t(n), std::chrono::seconds(120));
-  say("   %zu/%d answered; removing them\n", withNetvrfd.size(), n);
+  say("   %zu/%d answered (%s); removing them\n", withNetvrfd.size(), n,
+      summary(withNetvrfd).c_str());
   removeAll(n, "pb-");
   poller.reset();
 
@@ -298,6 +309,7 @@ int main(int argc, char** argv) {
     poller.watch(i, uint16_t(30000 + i), t);
   });
   auto byHand = poller.wait(size_t(n), std::chrono::seconds(120));
+  say("   %zu/%d answered (%s); removing them\n", byHand.size(), n, summary(byHand).c_str());
   removeAll(n, "ph-");
 
   say("3. one change as the rules grow\n");
