@@ -133,8 +133,8 @@ struct DeleteVrf {
   Then<Nothing> then;
 };
 
-// In Docker's firewall: netvrfd's chains (firewall/ruleset.hpp) for IPv4 and IPv6; true when
-// Docker's firewall was there to put them in. `full`: as firewall/iptables.hpp says.
+// In the host's firewall: netvrfd's chains (firewall/ruleset.hpp) for IPv4 and IPv6; true when
+// iptables was there to put them in. `full`: as firewall/iptables.hpp says.
 struct Firewall {
   Ruleset ipv4;
   Ruleset ipv6;

@@ -61,6 +61,26 @@ std::vector<PortForward> portForwards(const std::vector<HostVrf>& vrfs, const Ne
   return out;
 }
 
+std::vector<PortView> portViews(const std::vector<HostVrf>& vrfs, const Networks& networks,
+                                const ContainerInfo& c) {
+  std::vector<PortForward> inVrfs = portForwards(vrfs, networks, c);
+  std::vector<PortView> out;
+  for (const auto& p : c.ports) {
+    PortView pv{p.proto, p.port, p.hostIp, p.hostPort, "", {}};
+    for (const auto& f : inVrfs) {
+      if (f.proto != p.proto || f.hostPort != p.hostPort || f.hostIp != p.hostIp) continue;
+      pv.vrf = f.vrf;
+      for (const auto& h : vrfs)
+        if (h.name == f.vrf) {
+          auto on = answersOn(h.addresses, f);
+          pv.addresses.insert(pv.addresses.end(), on.begin(), on.end());
+        }
+    }
+    out.push_back(std::move(pv));
+  }
+  return out;
+}
+
 void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks,
                       const std::vector<const ContainerInfo*>& containers, bool again) {
   if (!worker_) return;
@@ -83,9 +103,13 @@ void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks
     auto more = portForwards(vrfs, networks, *c);
     ports.insert(ports.end(), more.begin(), more.end());
   }
-  NatRules nat4 = portRules(members, ports, false), nat6 = portRules(members, ports, true);
-  Rules wanted{{forwardRules(forwards, false), nat4.prerouting, nat4.output},
-               {forwardRules(forwards, true), nat6.prerouting, nat6.output}};
+  auto ruleset = [&](bool ipv6) {
+    PortRules p = portRules(members, ports, ipv6);
+    std::vector<std::string> forward = forwardRules(forwards, ipv6);
+    forward.insert(forward.end(), p.forward.begin(), p.forward.end());
+    return Ruleset{std::move(forward), std::move(p.prerouting), std::move(p.output)};
+  };
+  Rules wanted{ruleset(false), ruleset(true)};
   if (!again && asked_ && *asked_ == wanted) return;
   // Written whole (Docker's chains looked at again) the first time, after a failure and when
   // dockerd (re)started; else only what changed.
@@ -99,24 +123,26 @@ void Firewall::update(const std::vector<HostVrf>& vrfs, const Networks& networks
       wanted.ipv4, wanted.ipv6, full, [this, what, empty = what.empty()](Done<bool> d) {
         if (!d) {
           failed();
-          log::warning("cannot update netvrfd's chains in Docker's firewall: " + d.error +
+          log::warning("cannot update netvrfd's chains in the firewall: " + d.error +
                        "; containers on networks in host VRFs may not reach the VRFs' uplinks, "
                        "nor their published ports answer there; trying again in " +
-                       std::to_string(retryAfter_.count() / 1000) + " s");
+                       (retryAfter_.count() % 1000
+                            ? std::to_string(retryAfter_.count()) + " ms"
+                            : std::to_string(retryAfter_.count() / 1000) + " s"));
           return;
         }
         retryAfter_ = std::chrono::milliseconds(0);
         if (*d.value && !empty)
-          log::info("Docker's firewall: netvrfd's chains " + what);
+          log::info("firewall: netvrfd's chains " + what);
         else if (*d.value)
-          log::debug("Docker's firewall: nothing of netvrfd's in it");
+          log::debug("firewall: nothing of netvrfd's in it");
       }});
 }
 
 void Firewall::failed() {
   asked_.reset();  // written whole next time
-  retryAfter_ = std::min(std::max(retryAfter_ * 2, std::chrono::milliseconds(1000)),
-                         std::chrono::milliseconds(30000));
+  retryAfter_ = std::min(std::max(retryAfter_ * 2, firstRetry_),
+                         std::max(firstRetry_, std::chrono::milliseconds(30000)));
   retryTimer_ = loop_.addTimer(retryAfter_, [this] {
     retryTimer_ = {};
     if (!asked_) retry_();  // unless an update came meanwhile

@@ -44,7 +44,7 @@ struct Hook {
 bool Iptables::apply(bool ipv6, const Ruleset& rules, bool full) {
   Family& f = families_[ipv6 ? 1 : 0];
   if (full || !f.known || rules.empty() != f.applied.empty()) return applyFull(ipv6, rules, f);
-  if (!f.docker) return false;
+  if (!f.tool) return false;
   std::string changes = restoreChanges(f.applied, rules);
   if (changes.empty()) return true;
   const std::string tool = ipv6 ? "ip6tables" : "iptables";
@@ -61,40 +61,40 @@ bool Iptables::applyFull(bool ipv6, const Ruleset& rules, Family& f) {
     return runProgram(args);
   };
   f = Family{};
-  ProgramResult docker;
+  ProgramResult user;
   try {
-    docker = run("filter", {"-n", "-L", "DOCKER"});
+    user = run("filter", {"-n", "-L", "DOCKER-USER"});
   } catch (const std::system_error& e) {
-    // No iptables at all: no Docker firewall either (dockerd needs it for one).
+    // No iptables at all: no runtime's firewall either, nothing of netvrfd's to write.
     if (e.code() == std::errc::no_such_file_or_directory) {
       f.known = true;
       return false;
     }
     throw;
   }
-  if (docker.status != 0) {
-    // A missing chain reads "No chain/target/match" (iptables-nft 1.8.9: "incompatible");
-    // what else fails is netvrfd's own trouble, not an absent Docker firewall.
-    if (cannotRun(docker.output))
-      throw std::runtime_error(tool + ": " + firstLine(docker.output) + legacyHint(tool));
-    f.known = true;
-    return false;
-  }
-  bool user = run("filter", {"-n", "-L", "DOCKER-USER"}).status == 0;
-  const std::vector<Hook> hooks = {{"filter", user ? "DOCKER-USER" : "FORWARD", kForwardChain},
+  // A missing chain reads "No chain/target/match" (iptables-nft 1.8.9: "incompatible"); what
+  // else fails is netvrfd's own trouble.
+  if (user.status != 0 && cannotRun(user.output))
+    throw std::runtime_error(tool + ": " + firstLine(user.output) + legacyHint(tool));
+  // Without Docker's chain (no Docker, or one with --iptables=false: Podman's own rules, a
+  // host's firewall) from FORWARD itself; one made there before dockerd started goes once
+  // DOCKER-USER is there.
+  bool docker = user.status == 0;
+  const std::vector<Hook> hooks = {{"filter", docker ? "DOCKER-USER" : "FORWARD", kForwardChain},
                                    {"nat", "PREROUTING", kPreroutingChain},
                                    {"nat", "OUTPUT", kOutputChain}};
+  auto unhook = [&](const char* table, const std::string& from, const char* chain) {
+    while (run(table, {"-D", from, "-j", chain}).status == 0) {
+    }
+  };
   if (rules.empty()) {
     for (const auto& h : hooks) {
-      while (run(h.table, {"-D", h.from, "-j", h.chain}).status == 0) {
-      }
-      if (h.from == "DOCKER-USER")  // and a jump from FORWARD made before Docker made its chain
-        while (run(h.table, {"-D", "FORWARD", "-j", h.chain}).status == 0) {
-        }
-      if (run(h.table, {"-n", "-L", h.chain}).status == 0) {
-        run(h.table, {"-F", h.chain});
-        run(h.table, {"-X", h.chain});
-      }
+      // No chain, no jump to it: a jump keeps its chain from being deleted.
+      if (run(h.table, {"-n", "-L", h.chain}).status != 0) continue;
+      unhook(h.table, h.from, h.chain);
+      if (docker && h.chain == std::string(kForwardChain)) unhook(h.table, "FORWARD", h.chain);
+      run(h.table, {"-F", h.chain});
+      run(h.table, {"-X", h.chain});
     }
   } else {
     ProgramResult restored =
@@ -102,6 +102,7 @@ bool Iptables::applyFull(bool ipv6, const Ruleset& rules, Family& f) {
     if (restored.status != 0)
       throw std::runtime_error(tool + "-restore: " + firstLine(restored.output) + legacyHint(tool));
     for (const auto& h : hooks) {
+      if (docker && h.chain == std::string(kForwardChain)) unhook(h.table, "FORWARD", h.chain);
       if (run(h.table, {"-C", h.from, "-j", h.chain}).status == 0) continue;
       ProgramResult inserted = run(h.table, {"-I", h.from, "1", "-j", h.chain});
       if (inserted.status != 0)

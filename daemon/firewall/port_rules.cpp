@@ -30,9 +30,9 @@ std::vector<std::string> answersOn(const std::vector<std::string>& vrfAddresses,
   return out;
 }
 
-NatRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortForward>& ports,
-                   bool ipv6) {
-  NatRules out;
+PortRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortForward>& ports,
+                    bool ipv6) {
+  PortRules out;
   for (const auto& p : ports) {
     if (p.to.empty() || isIpv6(p.to) != ipv6) continue;
     bool anyAddress = anyHostAddress(p.hostIp);
@@ -52,9 +52,13 @@ NatRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortFo
       if (m != p.bridge) out.prerouting.push_back("-i " + m + local + match + dnat);
     for (const auto& a : answersOn(vrf->addresses, p))
       out.output.push_back("-o " + p.vrf + " -d " + a + match + dnat);
+    out.forward.push_back("-i " + p.vrf + " -o " + p.bridge + " -d " + p.to + " -p " + p.proto +
+                          " --dport " + std::to_string(p.port) +
+                          " -m conntrack --ctstate DNAT -j ACCEPT");
   }
   sortUnique(out.prerouting);
   sortUnique(out.output);
+  sortUnique(out.forward);
   return out;
 }
 

@@ -16,8 +16,12 @@
 //   -o blue -d A -p tcp --dport 8082 -j DNAT --to-destination 203.0.113.66:80
 // A port bound to one host address (`-p 192.0.2.1:8082:80`) answers on that address only, and
 // only when the VRF has it. IPv6 the same, to the container's IPv6 address; Docker's bindings
-// of 0.0.0.0 and :: are per family. Docker's own FORWARD rules let the translated packets in
-// (they match the bridge as output device); replies go out by firewall/forward_rules.hpp.
+// of 0.0.0.0 and :: are per family. The translated packets are let through FORWARD to the
+// container's port, in filter NETVRF-FORWARD:
+//   -i blue -o br-a -d 203.0.113.66 -p tcp --dport 80 -m conntrack --ctstate DNAT -j ACCEPT
+// Docker's own rules would (they match the bridge as output device), but Podman's (CNI's
+// firewall plugin, netavark) let in only replies, and on a host with Docker the FORWARD
+// policy is DROP. Replies go out by firewall/forward_rules.hpp, or the runtime's own rules.
 // Pure: unit-tested.
 
 #include <cstdint>
@@ -45,9 +49,10 @@ struct PortForward {
   bool operator==(const PortForward&) const = default;
 };
 
-struct NatRules {
-  std::vector<std::string> prerouting;  // chain NETVRF-PREROUTING
-  std::vector<std::string> output;      // chain NETVRF-OUTPUT
+struct PortRules {
+  std::vector<std::string> prerouting;  // chain NETVRF-PREROUTING (nat)
+  std::vector<std::string> output;      // chain NETVRF-OUTPUT (nat)
+  std::vector<std::string> forward;     // chain NETVRF-FORWARD (filter)
 };
 
 // A port's host address that stands for every address: "" (either family), "0.0.0.0", "::".
@@ -59,8 +64,8 @@ bool isIpv6(const std::string& address);
 std::vector<std::string> answersOn(const std::vector<std::string>& vrfAddresses,
                                    const PortForward& port);
 
-// The nat rules for IPv4 (`ipv6` false) or IPv6, in a stable order.
-NatRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortForward>& ports,
-                   bool ipv6);
+// The rules for IPv4 (`ipv6` false) or IPv6, in a stable order.
+PortRules portRules(const std::vector<VrfMembers>& vrfs, const std::vector<PortForward>& ports,
+                    bool ipv6);
 
 }  // namespace netvrf

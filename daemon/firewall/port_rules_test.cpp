@@ -14,16 +14,20 @@ const std::vector<VrfMembers> kVrfs = {
 
 TEST(PortRules, EachMemberButItsOwnBridgeAndEachAddressOfItsVrf) {
   std::vector<PortForward> ports = {{"blue", "br-a", "tcp", "0.0.0.0", 8082, "203.0.113.66", 80}};
-  NatRules r = portRules(kVrfs, ports, false);
+  PortRules r = portRules(kVrfs, ports, false);
   const std::string dnat = " -p tcp --dport 8082 -j DNAT --to-destination 203.0.113.66:80";
   const std::string local = " -m addrtype --dst-type LOCAL --limit-iface-in";
   EXPECT_EQ(r.prerouting,
             (std::vector<std::string>{"-i br-b" + local + dnat, "-i up0" + local + dnat}));
   EXPECT_EQ(r.output, (std::vector<std::string>{"-o blue -d 192.0.2.1" + dnat,
                                                 "-o blue -d 203.0.113.65" + dnat}));
-  NatRules v6 = portRules(kVrfs, ports, true);
+  // Through FORWARD to the container's port, once, whatever Podman's rules let in.
+  EXPECT_EQ(r.forward, (std::vector<std::string>{"-i blue -o br-a -d 203.0.113.66 -p tcp --dport "
+                                                 "80 -m conntrack --ctstate DNAT -j ACCEPT"}));
+  PortRules v6 = portRules(kVrfs, ports, true);
   EXPECT_TRUE(v6.prerouting.empty());
   EXPECT_TRUE(v6.output.empty());
+  EXPECT_TRUE(v6.forward.empty());
 }
 
 TEST(PortRules, PerFamilyToTheContainersAddressOfThatFamily) {
@@ -34,13 +38,15 @@ TEST(PortRules, PerFamilyToTheContainersAddressOfThatFamily) {
       // nothing in a VRF.
       {"blue", "br-a", "tcp", "::", 8082, "", 80},
   };
-  NatRules v6 = portRules(kVrfs, ports, true);
+  PortRules v6 = portRules(kVrfs, ports, true);
   const std::string dnat = " -p udp --dport 5353 -j DNAT --to-destination [2001:db8:2::2]:53";
   EXPECT_EQ(v6.prerouting, (std::vector<std::string>{
                                "-i br-b -m addrtype --dst-type LOCAL --limit-iface-in" + dnat,
                                "-i up0 -m addrtype --dst-type LOCAL --limit-iface-in" + dnat}));
   EXPECT_EQ(v6.output, (std::vector<std::string>{"-o blue -d 2001:db8:1::1" + dnat}));
   EXPECT_EQ(portRules(kVrfs, ports, false).prerouting.size(), 2u);
+  EXPECT_EQ(v6.forward, (std::vector<std::string>{"-i blue -o br-a -d 2001:db8:2::2 -p udp --dport "
+                                                  "53 -m conntrack --ctstate DNAT -j ACCEPT"}));
 }
 
 TEST(PortRules, AHostAddressAnswersOnlyWhereTheVrfHasIt) {
@@ -50,11 +56,12 @@ TEST(PortRules, AHostAddressAnswersOnlyWhereTheVrfHasIt) {
       {"blue", "br-a", "tcp", "198.51.100.1", 8085, "203.0.113.66", 83},  // red's
       {"green", "br-c", "tcp", "", 8086, "203.0.113.66", 84},             // no such VRF
   };
-  NatRules r = portRules(kVrfs, ports, false);
+  PortRules r = portRules(kVrfs, ports, false);
   const std::string dnat = " -p tcp --dport 8083 -j DNAT --to-destination 203.0.113.66:81";
   EXPECT_EQ(r.prerouting, (std::vector<std::string>{"-i br-b -d 192.0.2.1" + dnat,
                                                     "-i up0 -d 192.0.2.1" + dnat}));
   EXPECT_EQ(r.output, (std::vector<std::string>{"-o blue -d 192.0.2.1" + dnat}));
+  EXPECT_EQ(r.forward.size(), 1u);  // the port that answers somewhere
 }
 
 TEST(PortRules, AnEmptyHostIpIsEitherFamily) {  // Podman's

@@ -382,7 +382,8 @@ TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
   Client c("nvtcl", "nvup0", "192.0.2.1", "192.0.2.2", "fwblue");
   ASSERT_TRUE(c.ok());
   const std::string& uplink = c.uplink;
-  Netvrfd d;
+  SystemBus bus;
+  Netvrfd d("", {bus.env()});
   ASSERT_TRUE(d.startReady()) << d.log();
   std::string net = docker_.uniqueName("fwnet");
   std::string bridge =
@@ -407,8 +408,7 @@ TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
   EXPECT_NE(chain().out.find(rule), std::string::npos) << chain().out;
   EXPECT_NE(run({"iptables", "-w", "-S", "DOCKER-USER"}).out.find("-j NETVRF-FORWARD"),
             std::string::npos);
-  EXPECT_TRUE(logSays(d, "Docker's firewall: netvrfd's chains let out fwblue: 203.0.113.96/28 to "
-                         "nvup0"))
+  EXPECT_TRUE(logSays(d, "firewall: netvrfd's chains let out fwblue: 203.0.113.96/28 to nvup0"))
       << d.log();
 
   // Without the rule, Docker's firewall drops it: what makes it work is netvrfd's rule.
@@ -420,6 +420,14 @@ TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
   ASSERT_EQ(run({"ip", "link", "set", uplink, "master", "fwblue"}).status, 0);
   ASSERT_EQ(run({"ip", "link", "set", uplink, "up"}).status, 0);
   EXPECT_TRUE(waitUntil(reaches, 20s)) << chain().out << d.log();
+  // The network detached from fwblue by hand: its rule goes; attached again: back.
+  Result detached = netvrfctl(bus, {"network", "detach", net});
+  ASSERT_EQ(detached.status, 0) << detached.out;
+  EXPECT_TRUE(waitUntil([&] { return chain().status != 0; }, 10s)) << chain().out << d.log();
+  Result attached = netvrfctl(bus, {"network", "attach", net, "--vrf", "fwblue"});
+  ASSERT_EQ(attached.status, 0) << attached.out;
+  EXPECT_TRUE(waitUntil(reaches, 20s)) << chain().out << d.log();
+  EXPECT_NE(chain().out.find(rule), std::string::npos) << chain().out;
 
   // Killed, and the network removed meanwhile: its next start leaves nothing of netvrfd's in
   // Docker's firewall.
@@ -564,6 +572,121 @@ TEST_F(DockerVrfKernel, PublishedPortsOfAHostVrfNetworkAnswerOnTheVrfsAddresses)
       },
       20s))
       << run({"iptables-save"}).out << d.log();
+}
+
+// IPv6 the same way, with dockerd as Debian runs it (no --ip6tables: Docker writes no IPv6
+// rules and serves the port with its proxy in the main table): netvrfd's ip6tables rules,
+// jumped to from FORWARD and nat PREROUTING/OUTPUT, make the port answer on the VRF's IPv6
+// address, to the container's IPv6 address.
+TEST_F(DockerVrfKernel, PublishedPortsAnswerOverIpv6InAHostVrf) {
+  Client c("nv6cl", "nvup3", "192.0.2.65", "192.0.2.66", "p6blue");
+  ASSERT_TRUE(c.ok());
+  // Docker's documentation has users turn IPv6 forwarding on for IPv6 networks.
+  ASSERT_EQ(run({"sysctl", "-qw", "net.ipv6.conf.all.forwarding=1"}).status, 0);
+  Netvrfd d;
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string net = docker_.uniqueName("p6net");
+  std::string bridge = createNetwork(net, {"--label", "netvrf.vrf=p6blue", "--ipv6", "--subnet",
+                                           "203.0.113.16/28", "--subnet", "2001:db8:14::/64"});
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        json l = hostLink(bridge);
+        return l.size() == 1 && l[0].value("master", "") == "p6blue";
+      },
+      20s))
+      << d.log();
+  ASSERT_EQ(run({"ip", "link", "set", c.uplink, "master", "p6blue"}).status, 0);
+  ASSERT_EQ(run({"ip", "link", "set", c.uplink, "up"}).status, 0);
+  // After enslaving: taking the link down and up for the VRF drops IPv6 addresses.
+  ASSERT_EQ(run({"ip", "addr", "add", "2001:db8:15::1/64", "dev", c.uplink, "nodad"}).status, 0);
+  ASSERT_EQ(
+      run({"ip", "-n", c.ns, "addr", "add", "2001:db8:15::2/64", "dev", c.uplink + "c", "nodad"})
+          .status,
+      0);
+  ASSERT_EQ(
+      run({"ip", "-n", c.ns, "-6", "route", "add", "default", "via", "2001:db8:15::1"}).status, 0);
+  std::string name = docker_.uniqueName("p6web");
+  docker_.runDetached(name, {"--network", net, "-p", "8085:80"},
+                      {"/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/"});
+  std::string cip6 = docker_.inspect(
+      name, "{{(index .NetworkSettings.Networks \"" + net + "\").GlobalIPv6Address}}");
+  ASSERT_TRUE(cip6.starts_with("2001:db8:14:")) << cip6;
+  auto tcp = [&](std::vector<std::string> via) {
+    via.insert(via.end(),
+               {"curl", "-g", "-s", "-m", "3", "-o", "/dev/null", "http://[2001:db8:15::1]:8085/"});
+    return run(via).status == 0;
+  };
+  auto nat6 = [] { return run({"ip6tables-save", "-t", "nat"}).out; };
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        return tcp({"ip", "netns", "exec", c.ns});
+      },
+      20s))
+      << nat6() << d.log();
+  EXPECT_TRUE(tcp({"ip", "vrf", "exec", "p6blue"})) << nat6();
+  EXPECT_NE(nat6().find("--dport 8085 -j DNAT --to-destination [" + cip6 + "]:80"),
+            std::string::npos)
+      << nat6();
+  EXPECT_NE(run({"ip6tables", "-w", "-S", "FORWARD"}).out.find("-j NETVRF-FORWARD"),
+            std::string::npos);
+  // Without netvrfd's rules it does not answer (Docker's proxy listens in the main table).
+  ASSERT_EQ(run({"ip6tables", "-w", "-t", "nat", "-F", "NETVRF-PREROUTING"}).status, 0);
+  EXPECT_FALSE(tcp({"ip", "netns", "exec", c.ns}));
+  // Gone with the container and the network: nothing of netvrfd's left in ip6tables.
+  docker_.remove(name);
+  ASSERT_EQ(docker_.cli({"network", "rm", net}).status, 0);
+  EXPECT_TRUE(waitUntil(
+      [&] { return run({"ip6tables-save"}).out.find("NETVRF") == std::string::npos; }, 20s))
+      << run({"ip6tables-save"}).out << d.log();
+}
+
+// Podman's published ports have the same trouble (CNI's portmap jumps only for addresses local
+// in the main table), and more on a host with Docker: Podman's own FORWARD rules let in only
+// replies, Docker's policy drops the rest. netvrfd's rules make a port of a Podman container on
+// a network in host VRF qblue answer through the uplink and by `ip vrf exec`, and its container
+// reach the client; they follow the container.
+TEST_F(DockerVrfKernel, PodmanPublishedPortsAnswerInAHostVrfToo) {
+  NETVRF_REQUIRE(missingPodman());
+  Docker podman = Docker::podman();
+  Client c("nvqcl", "nvup2", "192.0.2.49", "192.0.2.50", "qblue");
+  ASSERT_TRUE(c.ok());
+  Netvrfd d(R"({"containerd": {"enabled": false}})");
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string net = podman.uniqueName("qnet");
+  std::string bridge =
+      podman.createNetwork(net, {"--label", "netvrf.vrf=qblue", "--subnet", "203.0.113.80/28"});
+  std::string name = podman.uniqueName("qweb");
+  podman.runDetached(name, {"--network", net, "-p", "8084:80"},
+                     {"/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/"});
+  ASSERT_TRUE(waitUntil(
+      [&] {
+        json l = hostLink(bridge);
+        return l.size() == 1 && l[0].value("master", "") == "qblue";
+      },
+      20s))
+      << d.log();
+  ASSERT_EQ(run({"ip", "link", "set", c.uplink, "master", "qblue"}).status, 0);
+  ASSERT_EQ(run({"ip", "link", "set", c.uplink, "up"}).status, 0);
+  auto tcp = [&](std::vector<std::string> via) {
+    via.insert(via.end(), {"curl", "-s", "-m", "3", "-o", "/dev/null", "http://192.0.2.49:8084/"});
+    return run(via).status == 0;
+  };
+  const std::vector<std::string> fromClient = {"ip", "netns", "exec", c.ns};
+  auto chains = [] { return run({"iptables-save"}).out; };
+  ASSERT_TRUE(waitUntil([&] { return tcp(fromClient); }, 20s)) << chains() << d.log();
+  EXPECT_TRUE(tcp({"ip", "vrf", "exec", "qblue"})) << chains();
+  EXPECT_EQ(podman.cli({"exec", name, "ping", "-c", "1", "-W", "2", "192.0.2.50"}).status, 0)
+      << chains();
+  EXPECT_NE(chains().find("-A NETVRF-FORWARD -d 203.0.113.8"), std::string::npos) << chains();
+  // Without netvrfd's FORWARD rules Docker's policy drops the translated packets.
+  ASSERT_EQ(run({"iptables", "-w", "-F", "NETVRF-FORWARD"}).status, 0);
+  EXPECT_FALSE(tcp(fromClient));
+  // Stopped: its rules go (all of them: the network's uplink rule stays for the bridge).
+  ASSERT_EQ(podman.cli({"stop", "-t", "1", name}).status, 0);
+  EXPECT_TRUE(waitUntil([&] { return chains().find("8084") == std::string::npos; }, 10s))
+      << chains() << d.log();
+  podman.remove(name);
+  run({"ip", "link", "del", "qblue"});  // Podman reports no network removal (README)
 }
 
 // A container attached inside (its eth0 in VRF red in its own namespace) keeps what Docker gives
