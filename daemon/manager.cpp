@@ -145,20 +145,7 @@ ContainerView Manager::viewOf(const Binding& b, const Target* t) const {
   none.b = &b;
   Wanted w = reconciler_.wanted(t ? *t : none);
   ContainerView v = netvrf::viewOf(b, t, &w, netnsDir_);
-  std::vector<PortForward> inVrfs = portForwards(hostVrfs_, networks_, b.info);
-  for (const auto& p : b.info.ports) {
-    PortView pv{p.proto, p.port, p.hostIp, p.hostPort, "", {}};
-    for (const auto& f : inVrfs) {
-      if (f.proto != p.proto || f.hostPort != p.hostPort || f.hostIp != p.hostIp) continue;
-      pv.vrf = f.vrf;
-      for (const auto& h : hostVrfs_)
-        if (h.name == f.vrf) {
-          auto on = answersOn(h.addresses, f);
-          pv.addresses.insert(pv.addresses.end(), on.begin(), on.end());
-        }
-    }
-    v.ports.push_back(std::move(pv));
-  }
+  v.ports = portViews(hostVrfs_, networks_, b.info);
   return v;
 }
 
