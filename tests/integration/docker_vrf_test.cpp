@@ -46,6 +46,11 @@ class Client {
     if (!vrf_.empty()) run({"ip", "link", "del", vrf_});
   }
   bool ok() const { return ok_; }
+  // The uplink into `vrf`, up (enslaving takes it down).
+  bool enslave(const std::string& vrf) const {
+    return run({"ip", "link", "set", uplink, "master", vrf}).status == 0 &&
+           run({"ip", "link", "set", uplink, "up"}).status == 0;
+  }
   const std::string ns, uplink;
 
  private:
@@ -94,6 +99,15 @@ class DockerVrf : public ::testing::Test {
   json hostLink(const std::string& dev) {
     Result r = run({"ip", "-j", "-d", "link", "show", dev});
     return r.status == 0 ? json::parse(r.out) : json::array();
+  }
+  // Whether host interface `dev` is enslaved to `vrf` within 20 s.
+  bool joins(const std::string& dev, const std::string& vrf) {
+    return waitUntil(
+        [&] {
+          json l = hostLink(dev);
+          return l.size() == 1 && l[0].value("master", "") == vrf;
+        },
+        20s);
   }
 
   Docker docker_;
@@ -293,13 +307,7 @@ TEST_F(DockerVrfKernel, HostLegLabelsGiveTheContainerAVethIntoAHostVrf) {
                                  "netvrf.host_addresses=203.0.113.130/28,2001:db8:7::10/64",
                                  "--label", "netvrf.host_gateways=203.0.113.129,2001:db8:7::1"});
   std::string hostEnd = defaultHostIfname(id, "green");
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        json l = hostLink(hostEnd);
-        return l.size() == 1 && l[0].value("master", "") == "green";
-      },
-      20s))
-      << d.log();
+  ASSERT_TRUE(joins(hostEnd, "green")) << d.log();
   json inside = ipJson(name, {"addr", "show", "nv-green"});
   ASSERT_EQ(inside.size(), 1u) << d.log();
   EXPECT_NE(inside.dump().find("203.0.113.130"), std::string::npos) << inside.dump();
@@ -341,13 +349,7 @@ TEST_F(DockerVrfKernel, LabelledNetworkHasItsBridgeInAHostVrfUntilItIsRemoved) {
   std::string name = docker_.uniqueName("net");
   std::string bridge =
       createNetwork(name, {"--label", "netvrf.vrf=blue", "--subnet", "203.0.113.64/28"});
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        json l = hostLink(bridge);
-        return l.size() == 1 && l[0].value("master", "") == "blue";
-      },
-      20s))
-      << d.log();
+  ASSERT_TRUE(joins(bridge, "blue")) << d.log();
   // The network's connected route is in the VRF's table, no longer in main.
   Result vrfRoutes = run({"ip", "-j", "route", "show", "vrf", "blue"});
   EXPECT_NE(vrfRoutes.out.find("203.0.113.64/28"), std::string::npos) << vrfRoutes.out;
@@ -388,15 +390,8 @@ TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
   std::string net = docker_.uniqueName("fwnet");
   std::string bridge =
       createNetwork(net, {"--label", "netvrf.vrf=fwblue", "--subnet", "203.0.113.96/28"});
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        json l = hostLink(bridge);
-        return l.size() == 1 && l[0].value("master", "") == "fwblue";
-      },
-      20s))
-      << d.log();
-  ASSERT_EQ(run({"ip", "link", "set", uplink, "master", "fwblue"}).status, 0);
-  ASSERT_EQ(run({"ip", "link", "set", uplink, "up"}).status, 0);
+  ASSERT_TRUE(joins(bridge, "fwblue")) << d.log();
+  ASSERT_TRUE(c.enslave("fwblue"));
   std::string name = docker_.uniqueName("fwc");
   docker_.runDetached(name, {"--network", net});
   auto reaches = [&] {
@@ -408,6 +403,37 @@ TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
   EXPECT_NE(chain().out.find(rule), std::string::npos) << chain().out;
   EXPECT_NE(run({"iptables", "-w", "-S", "DOCKER-USER"}).out.find("-j NETVRF-FORWARD"),
             std::string::npos);
+  // TCP from the container's own process, UDP from its namespace, to servers behind the uplink.
+  Background web({"ip", "netns", "exec", c.ns, "socat", "-d", "-d",
+                  "TCP4-LISTEN:8090,reuseaddr,fork", "SYSTEM:echo hello"});
+  Background echo({"ip", "netns", "exec", c.ns, "socat", "-d", "-d", "UDP4-RECVFROM:5354,fork",
+                   "SYSTEM:echo pong"});
+  ASSERT_TRUE(web.waitFor("listening on")) << web.output();
+  ASSERT_TRUE(echo.waitFor("receiving on")) << echo.output();
+  // (busybox-static's wget crashes; its nc reads the answer after stdin's end.)
+  EXPECT_NE(docker_.cli({"exec", name, "sh", "-c", "nc -w 3 192.0.2.2 8090 </dev/null"})
+                .out.find("hello"),
+            std::string::npos)
+      << web.output();
+  EXPECT_NE(run({"sh", "-c",
+                 "echo ping | nsenter -t " + std::to_string(docker_.pid(name)) +
+                     " -n socat -T3 - UDP4:192.0.2.2:5354"})
+                .out.find("pong"),
+            std::string::npos)
+      << echo.output();
+  // A network in another host VRF reaches neither the client nor the first network.
+  std::string other = docker_.uniqueName("fwred");
+  std::string otherBridge =
+      createNetwork(other, {"--label", "netvrf.vrf=fwred", "--subnet", "203.0.113.0/28"});
+  ASSERT_TRUE(joins(otherBridge, "fwred")) << d.log();
+  std::string stranger = docker_.uniqueName("fwx");
+  docker_.runDetached(stranger, {"--network", other});
+  std::string first =
+      docker_.inspect(name, "{{(index .NetworkSettings.Networks \"" + net + "\").IPAddress}}");
+  for (const std::string& to : {std::string("192.0.2.2"), first})
+    EXPECT_NE(docker_.cli({"exec", stranger, "ping", "-c", "1", "-W", "1", to}).status, 0) << to;
+  docker_.remove(stranger);
+  ASSERT_EQ(docker_.cli({"network", "rm", other}).status, 0);
   EXPECT_TRUE(logSays(d, "firewall: netvrfd's chains let out fwblue: 203.0.113.96/28 to nvup0"))
       << d.log();
 
@@ -417,8 +443,7 @@ TEST_F(DockerVrfKernel, AHostVrfNetworkReachesItsUplinkWithDockersFirewallOn) {
   // The uplink leaves the VRF (the rules go) and comes back (they are made again).
   ASSERT_EQ(run({"ip", "link", "set", uplink, "nomaster"}).status, 0);
   EXPECT_TRUE(waitUntil([&] { return chain().status != 0; }, 10s)) << chain().out << d.log();
-  ASSERT_EQ(run({"ip", "link", "set", uplink, "master", "fwblue"}).status, 0);
-  ASSERT_EQ(run({"ip", "link", "set", uplink, "up"}).status, 0);
+  ASSERT_TRUE(c.enslave("fwblue"));
   EXPECT_TRUE(waitUntil(reaches, 20s)) << chain().out << d.log();
   // The network detached from fwblue by hand: its rule goes; attached again: back.
   Result detached = netvrfctl(bus, {"network", "detach", net});
@@ -455,22 +480,15 @@ TEST_F(DockerVrfKernel, PublishedPortsOfAHostVrfNetworkAnswerOnTheVrfsAddresses)
                      : std::optional<std::string>("needs NETVRF_TEST_SERVICES to restart dockerd"));
   Client c("nvpcl", "nvup1", "192.0.2.17", "192.0.2.18", "pblue");
   ASSERT_TRUE(c.ok());
-  const std::string &client = c.ns, &uplink = c.uplink;
+  const std::string& client = c.ns;
   SystemBus bus;
   Netvrfd d("", {bus.env()});
   ASSERT_TRUE(d.startReady()) << d.log();
   std::string net = docker_.uniqueName("pnet");
   std::string bridge =
       createNetwork(net, {"--label", "netvrf.vrf=pblue", "--subnet", "203.0.113.112/28"});
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        json l = hostLink(bridge);
-        return l.size() == 1 && l[0].value("master", "") == "pblue";
-      },
-      20s))
-      << d.log();
-  ASSERT_EQ(run({"ip", "link", "set", uplink, "master", "pblue"}).status, 0);
-  ASSERT_EQ(run({"ip", "link", "set", uplink, "up"}).status, 0);
+  ASSERT_TRUE(joins(bridge, "pblue")) << d.log();
+  ASSERT_TRUE(c.enslave("pblue"));
   std::string name = docker_.uniqueName("pweb");
   docker_.runDetached(name,
                       {"--network", net, "-p", "8082:80", "-p", "5353:53/udp", "-p",
@@ -588,15 +606,8 @@ TEST_F(DockerVrfKernel, PublishedPortsAnswerOverIpv6InAHostVrf) {
   std::string net = docker_.uniqueName("p6net");
   std::string bridge = createNetwork(net, {"--label", "netvrf.vrf=p6blue", "--ipv6", "--subnet",
                                            "203.0.113.16/28", "--subnet", "2001:db8:14::/64"});
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        json l = hostLink(bridge);
-        return l.size() == 1 && l[0].value("master", "") == "p6blue";
-      },
-      20s))
-      << d.log();
-  ASSERT_EQ(run({"ip", "link", "set", c.uplink, "master", "p6blue"}).status, 0);
-  ASSERT_EQ(run({"ip", "link", "set", c.uplink, "up"}).status, 0);
+  ASSERT_TRUE(joins(bridge, "p6blue")) << d.log();
+  ASSERT_TRUE(c.enslave("p6blue"));
   // After enslaving: taking the link down and up for the VRF drops IPv6 addresses.
   ASSERT_EQ(run({"ip", "addr", "add", "2001:db8:15::1/64", "dev", c.uplink, "nodad"}).status, 0);
   ASSERT_EQ(
@@ -658,15 +669,8 @@ TEST_F(DockerVrfKernel, PodmanPublishedPortsAnswerInAHostVrfToo) {
   std::string name = podman.uniqueName("qweb");
   podman.runDetached(name, {"--network", net, "-p", "8084:80"},
                      {"/bin/busybox", "httpd", "-f", "-p", "80", "-h", "/"});
-  ASSERT_TRUE(waitUntil(
-      [&] {
-        json l = hostLink(bridge);
-        return l.size() == 1 && l[0].value("master", "") == "qblue";
-      },
-      20s))
-      << d.log();
-  ASSERT_EQ(run({"ip", "link", "set", c.uplink, "master", "qblue"}).status, 0);
-  ASSERT_EQ(run({"ip", "link", "set", c.uplink, "up"}).status, 0);
+  ASSERT_TRUE(joins(bridge, "qblue")) << d.log();
+  ASSERT_TRUE(c.enslave("qblue"));
   auto tcp = [&](std::vector<std::string> via) {
     via.insert(via.end(), {"curl", "-s", "-m", "3", "-o", "/dev/null", "http://192.0.2.49:8084/"});
     return run(via).status == 0;
