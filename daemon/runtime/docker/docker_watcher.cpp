@@ -77,8 +77,10 @@ void Watcher::handle(Item& item) {
     available_ = true;
     resync();
   } else if (auto* d = std::get_if<Disconnected>(&item)) {
-    if (available_ != false)
-      sink_(RuntimeAvailability{runtime_, false, socket_ + ": " + d->why});
+    std::string why = d->why;
+    if (why == EventStream::kNoSocket)  // what serves it, as its packages name it
+      why += runtime_ == kDocker ? "; is dockerd running?" : "; is podman.socket running?";
+    if (available_ != false) sink_(RuntimeAvailability{runtime_, false, socket_ + ": " + why});
     available_ = false;
   } else {
     auto& e = std::get<Event>(item);

@@ -166,8 +166,7 @@ std::string EventStream::streamOnce() {
     long code = 0;
     curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
     if (rc == CURLE_COULDNT_CONNECT)
-      why = access(socket_.c_str(), F_OK) == 0 ? "connection refused"
-                                               : "no such socket; is dockerd running?";
+      why = access(socket_.c_str(), F_OK) == 0 ? "connection refused" : kNoSocket;
     else if (rc != CURLE_OK)
       why = curl_easy_strerror(rc);
     else if (code != 200)

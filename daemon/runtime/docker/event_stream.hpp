@@ -17,6 +17,9 @@ namespace netvrf::docker {
 // daemon is absent or restarts, replaying from the last event seen (since=).
 class EventStream {
  public:
+  // What `disconnected` says when the socket is not there (the engine is not started).
+  static constexpr const char* kNoSocket = "no such socket";
+
   struct Callbacks {
     std::function<void()> connected;                       // the stream is established
     std::function<void(const std::string&)> disconnected;  // why it ended or failed
