@@ -156,18 +156,27 @@ int run(const Options& opts) {
   manager.refreshHostVrfs();
 
   std::vector<std::unique_ptr<RuntimeWatcher>> watchers;
+  docker::Watcher* dockerWatcher = nullptr;
   auto engine = [&](const std::string& runtime, const std::string& socket) {
     manager.expectRuntime(runtime);
     watchers.push_back(std::make_unique<docker::Watcher>(
         runtime, socket, [&](RuntimeEvent e) { mailbox.post(std::move(e)); }));
+    return static_cast<docker::Watcher*>(watchers.back().get());
   };
-  if (config.docker.enabled) engine(docker::Watcher::kDocker, config.docker.socket);
+  if (config.docker.enabled) dockerWatcher = engine(docker::Watcher::kDocker, config.docker.socket);
   for (const auto& e : config.docker.endpoints) engine(e.name, e.socket);
   if (config.containerd.enabled) {
     manager.expectRuntime(ctrd::Watcher::kRuntime);
-    watchers.push_back(std::make_unique<ctrd::Watcher>(
-        config.containerd, config.docker.enabled,
-        [&](RuntimeEvent e) { mailbox.post(std::move(e)); }));
+    // Docker's containers are registered from containerd's task event when dockerd uses this
+    // containerd, without waiting for dockerd's own event and inspection.
+    ctrd::Watcher::DockerTaskStarted dockerTasks;
+    if (dockerWatcher)
+      dockerTasks = [dockerWatcher](const std::string& id, pid_t pid) {
+        dockerWatcher->taskStarted(id, pid);
+      };
+    watchers.push_back(
+        std::make_unique<ctrd::Watcher>(config.containerd, std::move(dockerTasks),
+                                        [&](RuntimeEvent e) { mailbox.post(std::move(e)); }));
   }
 
   bool ready = false;

@@ -129,6 +129,7 @@ void NetnsRegistry::onRunning(ContainerRunning r) {
     }
     return;
   }
+  if (r.early && live && b.pin.ns == r.pin->ns) return;  // registered already, knowing more
   if (live && b.pin.ns == r.pin->ns) {
     // Seen before (a replayed event, a resync, a rename, a network connected or disconnected):
     // keep the entry unless the name moved.

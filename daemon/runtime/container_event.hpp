@@ -54,6 +54,10 @@ struct ContainerRunning {
   ContainerInfo info;
   std::optional<PinnedNetns> pin;
   std::string pinError;
+  // Seen starting before the runtime's own report (Docker's containers from containerd's task
+  // event): name, labels and image only, no networks or ports yet. The runtime's report
+  // follows; an early one never replaces what a fuller one said.
+  bool early = false;
 };
 
 // The runtime says the container stopped (or was removed): a hint to check its process.

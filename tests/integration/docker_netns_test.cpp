@@ -34,6 +34,16 @@ class DockerNetns : public ::testing::Test {
     return waitUntil([&] { return !entryExists(entry); }, timeout);
   }
 
+  // Whether one line of `log` holds both `a` and `b`, in that order.
+  static bool hasLine(const std::string& log, const std::string& a, const std::string& b) {
+    for (auto p = log.find(a); p != std::string::npos; p = log.find(a, p + 1)) {
+      auto end = log.find('\n', p);
+      if (log.substr(p, end == std::string::npos ? end : end - p).find(b) != std::string::npos)
+        return true;
+    }
+    return false;
+  }
+
   Docker docker_;
 };
 
@@ -343,6 +353,49 @@ TEST_F(DockerNetns, KilledDaemonRecoversWithNoStaleAndNoMissingEntries) {
       if (entryExists(n) || isMounted(netnsPath(n))) return false;
     return true;
   })) << again.log();
+}
+
+// dockerd runs its containers through containerd (namespace moby): netvrfd registers them from
+// containerd's task start, proven by the process's cgroup, without waiting for dockerd's start
+// event and inspection, which are then only the check.
+TEST_F(DockerNetns, RegisteredFromContainerdsTaskStartWithoutWaitingForDockerd) {
+  Netvrfd d(R"({"log_level": "debug"})");
+  ASSERT_TRUE(d.startReady()) << d.log();
+  int presentAtReturn = 0;
+  constexpr int kRuns = 5;
+  std::vector<std::string> names;
+  for (int i = 0; i < kRuns; ++i) {
+    names.push_back(docker_.uniqueName("task" + std::to_string(i)));
+    docker_.runDetached(names.back());
+    presentAtReturn += entryExists(names.back());
+  }
+  for (const auto& name : names) {
+    ASSERT_TRUE(waitRegistered(name, name)) << d.log();
+    // Docker's own view agrees: the entry is its SandboxKey's namespace.
+    EXPECT_EQ(entryNs(name),
+              nsIdentityOfPath(docker_.inspect(name, "{{.NetworkSettings.SandboxKey}}")));
+    EXPECT_TRUE(waitUntil([&] {
+      return hasLine(d.log(), "container " + name + " (docker ", "without waiting for dockerd");
+    })) << name
+        << "\n"
+        << d.log();
+  }
+  std::printf("entries present when docker run -d returned: %d of %d\n", presentAtReturn, kRuns);
+  // The start event's inspection that follows keeps the entry as it is.
+  EXPECT_EQ(d.log().find("renamed"), std::string::npos) << d.log();
+  EXPECT_EQ(d.log().find("has a new namespace"), std::string::npos) << d.log();
+  for (const auto& name : names) docker_.remove(name);
+  for (const auto& name : names) EXPECT_TRUE(waitGone(name)) << d.log();
+}
+
+// Without containerd (another one than dockerd's, or none), dockerd's start event registers.
+TEST_F(DockerNetns, WithoutContainerdDockersStartEventRegisters) {
+  Netvrfd d(R"({"log_level": "debug", "containerd": {"enabled": false}})");
+  ASSERT_TRUE(d.startReady()) << d.log();
+  std::string name = docker_.uniqueName("noctrd");
+  docker_.runDetached(name);
+  ASSERT_TRUE(waitRegistered(name, name)) << d.log();
+  EXPECT_EQ(d.log().find("without waiting for dockerd"), std::string::npos) << d.log();
 }
 
 }  // namespace

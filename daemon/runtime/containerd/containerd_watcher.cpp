@@ -23,6 +23,8 @@ constexpr const char* kPodNamespace = "io.kubernetes.pod.namespace";
 // Comma = and, several strings = or (containerd's filter syntax).
 const std::vector<std::string> kFilters{R"(topic~="^/tasks/(start|exit|delete)$")"};
 
+constexpr const char* kDockerNamespace = "moby";  // where dockerd runs its containers
+
 }  // namespace
 
 std::optional<std::string> nameOf(const std::map<std::string, std::string>& labels,
@@ -43,9 +45,10 @@ std::optional<std::string> nameOf(const std::map<std::string, std::string>& labe
   return nerdctl.empty() ? id : nerdctl;
 }
 
-Watcher::Watcher(ContainerdConfig config, bool dockerWatched, std::function<void(RuntimeEvent)> sink)
+Watcher::Watcher(ContainerdConfig config, DockerTaskStarted dockerTasks,
+                 std::function<void(RuntimeEvent)> sink)
     : config_(std::move(config)),
-      dockerWatched_(dockerWatched),
+      dockerTasks_(std::move(dockerTasks)),
       sink_(std::move(sink)),
       client_(config_.socket),
       stopped_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
@@ -134,7 +137,7 @@ void Watcher::run() {
 }
 
 bool Watcher::wanted(const std::string& ns) const {
-  if (ns == "moby" && dockerWatched_) return false;  // Docker's, and Docker has the names
+  if (ns == kDockerNamespace && dockerTasks_) return false;  // Docker's, and Docker has the names
   return config_.namespaces.empty() ||
          std::find(config_.namespaces.begin(), config_.namespaces.end(), ns) !=
              config_.namespaces.end();
@@ -154,6 +157,12 @@ void Watcher::resync(const std::vector<std::string>& namespaces) {
 }
 
 void Watcher::onEvent(const Client::Event& e) {
+  if (e.ns == kDockerNamespace && dockerTasks_) {
+    if (auto event = decodeTaskEvent(e.topic, e.payload))
+      if (const auto* started = std::get_if<TaskStarted>(&*event))
+        dockerTasks_(started->containerId, pid_t(started->pid));
+    return;
+  }
   if (!wanted(e.ns)) return;
   auto event = decodeTaskEvent(e.topic, e.payload);
   if (!event) return;

@@ -19,7 +19,8 @@ namespace netvrf::ctrd {
 // (or the configured ones), lists the running tasks once the subscription is in place, and
 // reconnects with backoff when containerd goes away. Each containerd namespace is a runtime of
 // its own for the manager ("containerd:default"), since ids are unique only within one.
-// Namespace moby (Docker's containers) is skipped while the Docker watcher runs.
+// Namespace moby (Docker's containers) is the Docker watcher's while it runs: only their task
+// starts are passed to it, so that it need not wait for dockerd.
 // The entry name a container gets: a Kubernetes pod sandbox's is "<pod namespace>_<pod name>",
 // a nerdctl container's its nerdctl/name label, any other its id. Nothing for the containers of
 // a pod, which share the sandbox's namespace.
@@ -30,7 +31,13 @@ class Watcher : public RuntimeWatcher {
  public:
   static constexpr const char* kRuntime = "containerd";  // the first sync is reported under it
 
-  Watcher(ContainerdConfig config, bool dockerWatched, std::function<void(RuntimeEvent)> sink);
+  // Docker's task starts (namespace moby), for the Docker watcher: id and init PID.
+  using DockerTaskStarted = std::function<void(const std::string& id, pid_t pid)>;
+
+  // While `dockerTasks` is set (the Docker watcher runs), namespace moby is Docker's: its tasks
+  // are not reported as containerd's, and their starts go to `dockerTasks`.
+  Watcher(ContainerdConfig config, DockerTaskStarted dockerTasks,
+          std::function<void(RuntimeEvent)> sink);
   ~Watcher() override;
 
   void start() override;
@@ -50,7 +57,7 @@ class Watcher : public RuntimeWatcher {
   bool waitBeforeRetry(std::chrono::seconds delay);
 
   ContainerdConfig config_;
-  bool dockerWatched_;
+  DockerTaskStarted dockerTasks_;
   std::function<void(RuntimeEvent)> sink_;
   Client client_;
   std::thread thread_;

@@ -131,6 +131,9 @@ std::optional<Event> parseEvent(std::string_view line) {
     if (auto attributes = actor->find("Attributes"); attributes != actor->end()) {
       e.name = stringOf(*attributes, "name");
       e.container = stringOf(*attributes, "container");
+      if (attributes->is_object())
+        for (const auto& [k, v] : attributes->items())
+          if (v.is_string()) e.attributes.emplace(k, v.get<std::string>());
     }
   }
   if (e.type == "network" && (e.action == "connect" || e.action == "disconnect") &&

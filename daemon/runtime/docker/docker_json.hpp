@@ -22,6 +22,9 @@ struct Event {
   // A network's connect and disconnect: the container's id (Docker's "container" attribute;
   // Podman names the container as the actor itself, with no network id).
   std::string container;
+  // Every attribute as the engine sends it: for a container, its labels, and "name" and
+  // "image" (which hide labels of those names).
+  std::map<std::string, std::string> attributes;
   int64_t timeNano = 0;
 };
 

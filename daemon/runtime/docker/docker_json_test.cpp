@@ -36,6 +36,22 @@ TEST(DockerEvents, ParsesCapturedLines) {
   EXPECT_EQ(starts, 6);  // five containers, one restarted by its policy
   EXPECT_EQ(dies, 6);
   EXPECT_EQ(destroys, 5);
+  // A create event carries the container's labels among its attributes, beside its name and
+  // image: what registering from containerd's task start needs.
+  EXPECT_EQ(events[0].action, "create");
+  EXPECT_EQ(events[0].attributes,
+            (std::map<std::string, std::string>{
+                {"image", "netvrf-test/busybox"}, {"name", "cap1"}, {"netvrf.vrf", "red"}}));
+}
+
+TEST(DockerEvents, KeepsOnlyStringAttributes) {
+  auto e = parseEvent(
+      R"({"Type":"container","Action":"create","Actor":{"ID":"x","Attributes":{"a":"1","b":2,"c":null}}})");
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->attributes, (std::map<std::string, std::string>{{"a", "1"}}));
+  e = parseEvent(R"({"Type":"container","Action":"create","Actor":{"ID":"x","Attributes":[1]}})");
+  ASSERT_TRUE(e);
+  EXPECT_TRUE(e->attributes.empty());
 }
 
 TEST(DockerEvents, IgnoresWhatIsNotAContainerEvent) {

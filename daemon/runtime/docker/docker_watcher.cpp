@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "common/thread_name.hpp"
+#include "runtime/docker/task_proof.hpp"
 
 namespace netvrf::docker {
 namespace {
@@ -35,7 +36,11 @@ Watcher::Watcher(std::string runtime, std::string socket, std::function<void(Run
           {
               .connected = [this] { queue_.push(Connected{}); },
               .disconnected = [this](const std::string& why) { queue_.push(Disconnected{why}); },
-              .event = [this](Event e) { queue_.push(std::move(e)); },
+              .event =
+                  [this](Event e) {
+                    noteCreated(e);
+                    queue_.push(std::move(e));
+                  },
           }),
       api_(socket_) {}
 
@@ -55,6 +60,51 @@ void Watcher::stop() {
   stream_.stop();
   queue_.close();
   if (resolver_.joinable()) resolver_.join();
+}
+
+void Watcher::noteCreated(const Event& e) {
+  if (e.type != "container" || runtime_ != kDocker) return;  // only Docker's run on containerd
+  std::lock_guard lock(createdMutex_);
+  if (e.action == "destroy" || e.action == "remove") {
+    created_.erase(e.id);
+  } else if (e.action == "create") {
+    Created c{e.name, {}, e.attributes};
+    if (auto image = c.labels.find("image"); image != c.labels.end()) c.image = image->second;
+    c.labels.erase("name");
+    c.labels.erase("image");
+    created_[e.id] = std::move(c);
+  } else if (e.action == "rename") {
+    if (auto it = created_.find(e.id); it != created_.end()) it->second.name = e.name;
+  }
+}
+
+void Watcher::remember(const ContainerInfo& info) {
+  if (runtime_ != kDocker) return;
+  std::lock_guard lock(createdMutex_);
+  created_[info.id] = Created{info.name, info.image, info.labels};
+}
+
+void Watcher::taskStarted(const std::string& id, pid_t pid) {
+  ContainerRunning r;
+  {
+    std::lock_guard lock(createdMutex_);
+    auto it = created_.find(id);
+    if (it == created_.end()) return;
+    const Created& c = it->second;
+    r.info = {runtime_, id, c.name, c.labels, false, {}, c.image, {}, {}};
+  }
+  auto pin = pinContainerTask(pid, id);
+  if (!pin) {
+    log::debug(runtime_ + ": the task of " + id.substr(0, 12) + " (PID " + std::to_string(pid) +
+               ") is not proven the container's; its start event will tell");
+    return;
+  }
+  r.pin = std::move(*pin);
+  r.early = true;
+  log::debug(describe(r.info) + ": started by containerd as PID " + std::to_string(pid) +
+                 "; registering it without waiting for dockerd",
+             fieldsOf(r.info));
+  sink_(std::move(r));
 }
 
 void Watcher::resolveLoop() {
@@ -92,6 +142,7 @@ void Watcher::handle(Item& item) {
     if (e.action == "start" || e.action == "rename") {
       if (auto running = resolve(e.id)) {
         running_.insert(running->info.id);
+        remember(running->info);
         sink_(std::move(*running));
         return;
       }
@@ -178,6 +229,7 @@ void Watcher::resync() {
   for (const auto& id : parseContainerList(r.body))
     if (auto running = resolve(id)) {
       running_.insert(running->info.id);
+      remember(running->info);  // its next start can be registered from containerd's event
       synced.running.push_back(std::move(*running));
     }
   sink_(std::move(synced));

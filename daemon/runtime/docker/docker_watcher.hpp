@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -29,7 +30,24 @@ class Watcher : public RuntimeWatcher {
   void start() override;
   void stop() override;
 
+  // containerd reported that it started container `id`'s task with init process `pid` (Docker
+  // runs its containers through containerd, namespace moby, task id = container id). Called on
+  // containerd's thread: pins the namespace and reports the container at once, with the name,
+  // labels and image its create event gave, before dockerd's start event and inspection (which
+  // follow, and complete and check it). Nothing when the create event was not seen (created
+  // before netvrfd listened, or by another engine) or the process is not proven the container's.
+  void taskStarted(const std::string& id, pid_t pid);
+
  private:
+  // What a container's create (or rename) event told, for taskStarted().
+  struct Created {
+    std::string name;
+    std::string image;
+    std::map<std::string, std::string> labels;
+  };
+  void noteCreated(const Event& e);          // on the stream's thread: no waiting there
+  void remember(const ContainerInfo& info);  // what an inspection told, for the next start
+
   struct Connected {};
   struct Disconnected {
     std::string why;
@@ -66,6 +84,8 @@ class Watcher : public RuntimeWatcher {
   bool libpod_ = false;  // Podman: its own API names the bridges (resolver thread only)
   std::map<std::string, std::string> networks_;  // known ones: id -> name (resolver thread only)
   std::set<std::string> running_;  // ids of those reported running (resolver thread only)
+  std::mutex createdMutex_;
+  std::map<std::string, Created> created_;  // by id, from create events until destroy
 };
 
 }  // namespace netvrf::docker
