@@ -1,6 +1,11 @@
 #include "dbus/bus_keeper.hpp"
 
+#include <sys/epoll.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <system_error>
 
 #include "common/log.hpp"
 
@@ -11,6 +16,19 @@ using namespace std::chrono_literals;
 namespace {
 constexpr auto kFirstDelay = 1000ms;
 constexpr auto kMaxDelay = 30000ms;
+
+// The system bus's socket as sd-bus finds it (DBUS_SYSTEM_BUS_ADDRESS, else the default), when
+// its address is a plain unix path; nothing for other addresses.
+std::optional<std::string> systemBusSocket() {
+  const char* env = std::getenv("DBUS_SYSTEM_BUS_ADDRESS");
+  std::string address = env && *env ? env : "unix:path=/run/dbus/system_bus_socket";
+  constexpr std::string_view prefix = "unix:path=";
+  if (!address.starts_with(prefix)) return std::nullopt;
+  std::string path = address.substr(prefix.size());
+  path = path.substr(0, path.find_first_of(",;"));
+  if (path.empty() || path.find('%') != std::string::npos) return std::nullopt;  // escaped
+  return path;
+}
 }  // namespace
 
 BusKeeper::BusKeeper(EventLoop& loop, Manager& manager) : loop_(loop), manager_(manager) {}
@@ -21,6 +39,7 @@ void BusKeeper::start() {
 
 void BusKeeper::attempt() {
   retry_.reset();
+  socketWatch_.reset();
   try {
     service_ = std::make_shared<BusService>(loop_, manager_);
     if (service_->lost())
@@ -60,6 +79,21 @@ void BusKeeper::lost(const std::string& why) {
 
 void BusKeeper::retryLater() {
   delay_ = delay_ == 0ms ? kFirstDelay : std::min(delay_ * 2, kMaxDelay);
+  if (auto socket = systemBusSocket(); socket && access(socket->c_str(), F_OK) != 0) {
+    try {
+      socketWatch_ = std::make_unique<PathWatch>(*socket);
+      retry_ = loop_.addIo(socketWatch_->fd(), EPOLLIN, [this](uint32_t) {
+        if (!socketWatch_->exists()) return;
+        delay_ = 0ms;  // dbus-daemon is starting: the next tries come soon
+        attempt();
+      });
+      if (!socketWatch_->exists()) return;  // it may have come meanwhile
+      retry_.reset();
+      socketWatch_.reset();
+    } catch (const std::system_error&) {
+      socketWatch_.reset();  // no inotify here: the timer
+    }
+  }
   retry_ = loop_.addTimer(delay_, [this] { attempt(); });
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/path_watch.hpp"
 #include "dbus/bus_service.hpp"
 #include "loop/event_loop.hpp"
 #include "manager.hpp"
@@ -17,8 +18,10 @@ namespace netvrf {
 
 // Keeps netvrfd on the system bus: connects the BusService, and when there is no bus yet or the
 // bus goes away (dbus-daemon restarted), connects again with a growing delay (1 s up to 30 s)
-// and owns org.netvrf1 again, with every object and the configuration it had. netvrfd does
-// its job without a bus meanwhile; the outage is logged once, when it starts and when it ends.
+// and owns org.netvrf1 again, with every object and the configuration it had. While the bus's
+// socket does not exist, its appearing is waited for with inotify instead, without a timer.
+// netvrfd does its job without a bus meanwhile; the outage is logged once, when it starts and
+// when it ends.
 class BusKeeper {
  public:
   BusKeeper(EventLoop& loop, Manager& manager);
@@ -44,7 +47,8 @@ class BusKeeper {
   Manager& manager_;
   std::shared_ptr<BusService> service_;
   std::optional<gid_t> adminGroup_;
-  EventLoop::Source retry_;
+  EventLoop::Source retry_;  // the timer, or the watch on the bus's socket
+  std::unique_ptr<PathWatch> socketWatch_;
   std::chrono::milliseconds delay_{0};
   bool everUp_ = false;
   std::string down_;  // why there is no connection, as last logged; empty while connected

@@ -12,6 +12,7 @@
 
 #include "harness.hpp"
 #include "netns/ownership.hpp"
+#include "threads.hpp"
 
 namespace netvrf::test {
 namespace {
@@ -58,27 +59,9 @@ TEST(Service, SaysOnceThatDockerIsAbsentAndFindsItWhenItComes) {
   EXPECT_EQ(log.find("docker: not reachable", first + 1), std::string::npos) << log;
 }
 
-// Context switches of each of netvrfd's own threads ("nv-*"; gRPC's are not netvrfd's), by
-// name, so far.
-std::map<std::string, long> ownThreadSwitches(pid_t pid) {
-  std::map<std::string, long> out;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) +
-                                                              "/task")) {
-    std::string name;
-    std::getline(std::ifstream(task.path() / "comm"), name);
-    if (name.rfind("nv-", 0) != 0) continue;
-    std::ifstream status(task.path() / "status");
-    long total = 0;
-    for (std::string line; std::getline(status, line);)
-      if (line.find("ctxt_switches:") != std::string::npos)
-        total += std::stol(line.substr(line.find(':') + 1));
-    out[name + " (" + task.path().filename().string() + ")"] = total;
-  }
-  return out;
-}
-
-// No runtime there: its watchers wait for the sockets to appear, with no timer, so nothing of
-// netvrfd's wakes while nothing happens.
+// No runtime there: its watchers wait for the sockets to appear, with no timer, and without
+// containerd there is no gRPC channel (whose timer threads wake about once a second), so no
+// thread of netvrfd's, its own or a library's, wakes while nothing happens.
 TEST(Service, AnAbsentRuntimeCostsNoWakeups) {
   NETVRF_REQUIRE(missingRoot());
   TempDir dir;
@@ -86,17 +69,38 @@ TEST(Service, AnAbsentRuntimeCostsNoWakeups) {
                   {"name": "podman", "socket": ")" + dir.path() + R"(/podman.sock"}]},
                 "containerd": {"socket": ")" + dir.path() + R"(/containerd/containerd.sock"}})");
   ASSERT_TRUE(d.startReady()) << d.log();
-  ASSERT_TRUE(waitUntil([&] { return ownThreadSwitches(d.pid()).size() >= 4; }, 10s))
+  ASSERT_TRUE(waitUntil([&] { return threadSwitches(d.pid(), "nv-").size() >= 4; }, 10s))
       << "netvrfd's threads are not named nv-*";
   std::this_thread::sleep_for(1s);  // the first attempts end
-  auto before = ownThreadSwitches(d.pid());
+  auto before = threadSwitches(d.pid());
   std::this_thread::sleep_for(3s);
-  auto after = ownThreadSwitches(d.pid());
+  auto after = threadSwitches(d.pid());
   std::string woke;
   for (const auto& [name, n] : after)
-    if (before.count(name) && n != before[name])
+    if (!before.count(name) || n != before[name])  // a thread started meanwhile woke too
       woke += " " + name + ": " + std::to_string(n - before[name]);
   EXPECT_EQ(woke, "") << "woke in 3 s of nothing happening";
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+// No system bus yet (dbus-daemon starts after netvrfd, or is not installed): netvrfd waits for
+// its socket with inotify, not on its retry timer, and serves the API as soon as it is there.
+TEST(Service, TheSystemBusIsJoinedAsSoonAsItsSocketAppears) {
+  NETVRF_REQUIRE(missingRoot());
+  SystemBus bus;
+  TempDir dir;
+  std::string later = dir.path() + "/run/dbus/system_bus_socket";
+  Netvrfd d(kNoDocker, {"DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + later});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  // Long enough for the timer's delay to have grown to 8 s (1, 2, 4, 8).
+  std::this_thread::sleep_for(8s);
+  EXPECT_EQ(netvrfctl(bus, {"list"}).status, 1);  // not on the bus
+  std::filesystem::create_directories(dir.path() + "/run/dbus");
+  std::string real = bus.env().substr(bus.env().find("unix:path=") + 10);
+  auto t0 = std::chrono::steady_clock::now();
+  std::filesystem::create_symlink(real, later);
+  ASSERT_TRUE(waitUntil([&] { return netvrfctl(bus, {"list"}).status == 0; }, 20s)) << d.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 3s) << d.log();
   EXPECT_EQ(d.stop(), 0) << d.log();
 }
 

@@ -50,7 +50,6 @@ Watcher::Watcher(ContainerdConfig config, DockerTaskStarted dockerTasks,
     : config_(std::move(config)),
       dockerTasks_(std::move(dockerTasks)),
       sink_(std::move(sink)),
-      client_(config_.socket),
       stopped_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 Watcher::~Watcher() {
@@ -68,13 +67,13 @@ void Watcher::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
+    if (client_) client_->cancel();
   }
   wake_.notify_all();
   if (stopped_) {
     uint64_t one = 1;
     (void)!write(stopped_.get(), &one, sizeof one);
   }
-  client_.cancel();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -105,11 +104,18 @@ void Watcher::run() {
       if (stopping_) return;
     }
     try {
-      client_.subscribe(
+      // No socket, no channel: gRPC starts its threads with the first one.
+      if (access(config_.socket.c_str(), F_OK) != 0) throw Unavailable("no such socket");
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return;
+        client_ = std::make_unique<Client>(config_.socket);
+      }
+      client_->subscribe(
           kFilters,
           [&] {
             // The first answer shows that containerd is there.
-            std::vector<std::string> namespaces = client_.namespaces();
+            std::vector<std::string> namespaces = client_->namespaces();
             if (available_ != true) sink_(RuntimeAvailability{kRuntime, true, config_.socket});
             available_ = true;
             backoff = std::chrono::seconds{1};
@@ -128,6 +134,10 @@ void Watcher::run() {
       if (available_ != false) sink_(RuntimeAvailability{kRuntime, false, config_.socket + ": " + e.what()});
       available_ = false;
       log::debug(e.what());
+    }
+    {
+      std::lock_guard lock(mutex_);
+      client_.reset();  // the last channel: gRPC's threads end until containerd is back
     }
     if (waitBeforeRetry(backoff))
       backoff = std::chrono::seconds{1};  // it has just appeared: containerd is starting
@@ -148,7 +158,7 @@ void Watcher::resync(const std::vector<std::string>& namespaces) {
   for (const auto& ns : namespaces) {
     if (!wanted(ns)) continue;
     RuntimeSynced synced{runtimeOf(ns), {}};
-    for (const auto& t : client_.runningTasks(ns))
+    for (const auto& t : client_->runningTasks(ns))
       if (auto r = resolve(ns, t.containerId, pid_t(t.pid))) synced.running.push_back(std::move(*r));
     sink_(std::move(synced));
   }
@@ -179,7 +189,7 @@ void Watcher::onEvent(const Client::Event& e) {
 
 std::optional<ContainerRunning> Watcher::resolve(const std::string& ns, const std::string& id,
                                                  pid_t pid) {
-  auto c = client_.container(ns, id);
+  auto c = client_->container(ns, id);
   if (!c || pid <= 0) {
     log::debug("containerd: " + ns + "/" + id + " is gone");
     return std::nullopt;
@@ -204,7 +214,7 @@ std::optional<ContainerRunning> Watcher::resolve(const std::string& ns, const st
     // Without a sandbox path to compare with, the task itself vouches for the process: if it
     // still runs with this PID, the process the pidfd holds is its (a PID reused after an exit
     // would belong to a task that no longer runs).
-    if (!client_.runsAs(ns, id, uint32_t(pid))) {
+    if (!client_->runsAs(ns, id, uint32_t(pid))) {
       log::debug("containerd: " + ns + "/" + id + " no longer runs as PID " + std::to_string(pid));
       return std::nullopt;
     }

@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -59,9 +60,11 @@ class Watcher : public RuntimeWatcher {
   ContainerdConfig config_;
   DockerTaskStarted dockerTasks_;
   std::function<void(RuntimeEvent)> sink_;
-  Client client_;
+  // Only while containerd may be there: gRPC's timer threads wake about once a second however
+  // idle (grpc/grpc#19947), and they end with the last channel.
+  std::unique_ptr<Client> client_;
   std::thread thread_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // stopping_, and client_ against stop()'s cancel
   std::condition_variable wake_;
   bool stopping_ = false;
   Fd stopped_;  // an eventfd stop() writes to, for the wait on the socket
