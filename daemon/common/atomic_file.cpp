@@ -9,7 +9,8 @@
 
 namespace netvrf {
 
-void writeFileAtomically(const std::string& path, std::string_view text, mode_t mode) {
+void writeFileAtomically(const std::string& path, std::string_view text, mode_t mode,
+                         Durability durability) {
   std::string tmp = path + ".tmp";
   Fd fd(open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode));
   if (!fd) throwErrno("create " + tmp);
@@ -21,8 +22,9 @@ void writeFileAtomically(const std::string& path, std::string_view text, mode_t 
     else
       done += size_t(n);
   }
-  if (!err &&
-      (fchmod(fd.get(), mode) < 0 || fsync(fd.get()) < 0 || rename(tmp.c_str(), path.c_str()) < 0))
+  if (!err && (fchmod(fd.get(), mode) < 0 ||
+               (durability == Durability::kAcrossReboots && fsync(fd.get()) < 0) ||
+               rename(tmp.c_str(), path.c_str()) < 0))
     err = errno;
   if (err) {
     unlink(tmp.c_str());
