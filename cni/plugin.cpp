@@ -1,8 +1,10 @@
 #include "plugin.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <netlink/route/route.h>
 #include <sys/file.h>
+#include <sys/statfs.h>
 
 #include <filesystem>
 
@@ -34,7 +36,9 @@ TableFiles tableFilesOf(const nlohmann::json& config) {
 
 namespace {
 
-// The pod's namespace; nothing when it is gone (and `gone` says so).
+// The pod's namespace; nothing when it is gone (and `gone` says so): no file, or a file that is
+// no namespace any more (an entry whose mount went with a reboot, which a runtime's DEL after
+// the reboot must get past).
 Fd openNetns(const std::string& path, bool& gone) {
   gone = false;
   Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -44,6 +48,13 @@ Fd openNetns(const std::string& path, bool& gone) {
       return fd;
     }
     throw Error(kIoFailure, "cannot open " + path + ": " + std::strerror(errno));
+  }
+  struct statfs fs {};
+  if (fstatfs(fd.get(), &fs) < 0)
+    throw Error(kIoFailure, "cannot stat " + path + ": " + std::strerror(errno));
+  if (fs.f_type != NSFS_MAGIC) {
+    gone = true;
+    return Fd();
   }
   return fd;
 }
@@ -104,21 +115,23 @@ nlohmann::json add(const Request& r, const Choice& c) {
   auto [vrf, mac] = inNamespace(ns, [&] {
     NlSocket sock = connectRoute();
     InsideRequest req{c.vrf, c.table, c.interfaces, c.strict, {}};
-    std::optional<TableLock> lock;
-    std::optional<TableMap> tables;
     bool handedOut = false;
     if (!req.table && !Vrfs(sock.get()).find(c.vrf)) {  // an existing VRF keeps its own
-      lock.emplace(files.state);
-      tables.emplace(files.state, files.names);
-      handedOut = !tables->find(c.vrf);
-      req.table = tables->allocate(c.vrf, TableRange{}, tablesInUse(sock.get()));
+      // Held only while the files change, not through the attach: pods start in parallel.
+      TableLock lock(files.state);
+      TableMap tables(files.state, files.names);
+      handedOut = !tables.find(c.vrf);
+      req.table = tables.allocate(c.vrf, TableRange{}, tablesInUse(sock.get()));
     }
     try {
       InsideResult done = attachInside(sock.get(), req);
       auto link = findLink(sock.get(), done.vrf.ifindex);
       return std::pair{done.vrf, link ? link->mac : std::string()};
     } catch (...) {
-      if (handedOut) tables->release(c.vrf);  // as if never asked
+      if (handedOut) {  // as if never asked
+        TableLock lock(files.state);
+        TableMap(files.state, files.names).release(c.vrf);
+      }
       throw;
     }
   });

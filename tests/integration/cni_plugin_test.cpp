@@ -153,7 +153,7 @@ TEST_F(CniPlugin, WithoutVrfSupportAddFailsWithCode100AndChangesNothing) {
   EXPECT_TRUE(full.del(inv_).ok());
 }
 
-TEST_F(CniPlugin, DelSucceedsWhenTheNamespaceIsGoneOrNotGiven) {
+TEST_F(CniPlugin, DelSucceedsWhenTheNamespaceIsGoneStaleOrNotGiven) {
   CniChain c = chain(conflist({{"vrf", "red"}}));
   CniInvocation none = inv_;
   none.netns = "";
@@ -165,6 +165,14 @@ TEST_F(CniPlugin, DelSucceedsWhenTheNamespaceIsGoneOrNotGiven) {
   EXPECT_TRUE(d.ok()) << d.stdoutText << d.stderrText;
   // ADD and CHECK need it: the spec's code 3, the container is unknown.
   CniCall a = c.call("ADD", c.configFor(1, nullptr, {}), gone);
+  EXPECT_EQ(a.out["code"], 3) << a.stdoutText;
+  // An entry whose mount is gone (a reboot): a plain file, no namespace. DEL gets past it.
+  CniInvocation stale = inv_;
+  stale.netns = dir_.path() + "/stale-netns";
+  std::ofstream(stale.netns).put('\n');
+  d = c.call("DEL", c.configFor(1, nullptr, {}), stale);
+  EXPECT_TRUE(d.ok()) << d.stdoutText << d.stderrText;
+  a = c.call("ADD", c.configFor(1, nullptr, {}), stale);
   EXPECT_EQ(a.out["code"], 3) << a.stdoutText;
 }
 
