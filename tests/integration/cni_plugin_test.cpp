@@ -83,6 +83,13 @@ class CniFixture : public ::testing::Test {
               plugin}}};
   }
   CniChain chain(const json& list) { return CniChain(list, {netvrfPluginDir(), kDebianCniDir}); }
+  // The list's first plugin alone (bridge with host-local): the pod as netvrf finds it.
+  static CniChain bridgeOf(const json& list) {
+    return CniChain(json{{"cniVersion", list["cniVersion"]},
+                         {"name", list["name"]},
+                         {"plugins", {list["plugins"][0]}}},
+                    {kDebianCniDir});
+  }
 
   // What the namespace looks like, for "nothing changed".
   std::string state() {
@@ -113,9 +120,7 @@ TEST_F(CniPlugin, WithoutAVrfItPassesTheResultThroughAndChangesNothing) {
   for (std::string version : {"0.4.0", "1.0.0"}) {
     SCOPED_TRACE(version);
     json list = conflist({}, false, false, version);
-    CniChain bridgeOnly(
-        json{{"cniVersion", version}, {"name", "nvcni"}, {"plugins", {list["plugins"][0]}}},
-        {kDebianCniDir});
+    CniChain bridgeOnly = bridgeOf(list);
     CniCall b = bridgeOnly.add(inv_);
     ASSERT_TRUE(b.ok()) << b.stdoutText << b.stderrText;
     std::string before = state();
@@ -132,9 +137,7 @@ TEST_F(CniPlugin, WithoutAVrfItPassesTheResultThroughAndChangesNothing) {
 TEST_F(CniPlugin, WithoutVrfSupportAddFailsWithCode100AndChangesNothing) {
   NETVRF_REQUIRE(missingVrfFreeKernel());
   json list = conflist({{"vrf", "red"}});
-  CniChain bridgeOnly(
-      json{{"cniVersion", "1.0.0"}, {"name", "nvcni"}, {"plugins", {list["plugins"][0]}}},
-      {kDebianCniDir});
+  CniChain bridgeOnly = bridgeOf(list);
   CniCall b = bridgeOnly.add(inv_);
   ASSERT_TRUE(b.ok()) << b.stdoutText << b.stderrText;
   std::string before = state();
@@ -328,9 +331,7 @@ TEST_F(CniKernel, ThePodAnnotationChoosesTheVrf) {
 
 TEST_F(CniKernel, ATakenTableIsCode101AndChangesNothing) {
   json list = conflist({{"vrf", "red"}, {"table", 1100}});
-  CniChain bridgeOnly(
-      json{{"cniVersion", "1.0.0"}, {"name", "nvcni"}, {"plugins", {list["plugins"][0]}}},
-      {kDebianCniDir});
+  CniChain bridgeOnly = bridgeOf(list);
   CniCall b = bridgeOnly.add(inv_);
   ASSERT_TRUE(b.ok()) << b.stdoutText << b.stderrText;
   // Table 1100 is another VRF's in this namespace.
