@@ -97,6 +97,22 @@ class CniFixture : public ::testing::Test {
               " route show table all; ip -n " + nsName_ + " rule; ip netns exec " + nsName_ +
               " sysctl net.ipv4.tcp_l3mdev_accept net.ipv4.udp_l3mdev_accept");
   }
+  // bridge's ADD alone, then netvrf's on its result: the namespace as bridge left it (`before`)
+  // and what netvrf said.
+  struct Step {
+    CniCall bridge;
+    std::string before;
+    CniCall netvrf;
+  };
+  Step netvrfAfterBridge(const json& list) {
+    Step s;
+    s.bridge = bridgeOf(list).add(inv_);
+    if (!s.bridge.ok()) return s;
+    s.before = state();
+    CniChain c = chain(list);
+    s.netvrf = c.call("ADD", c.configFor(1, s.bridge.out, {}), inv_);
+    return s;
+  }
   std::string tablesFile() {
     std::ifstream in(dir_.path() + "/tables.json");
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -120,35 +136,29 @@ TEST_F(CniPlugin, WithoutAVrfItPassesTheResultThroughAndChangesNothing) {
   for (std::string version : {"0.4.0", "1.0.0"}) {
     SCOPED_TRACE(version);
     json list = conflist({}, false, false, version);
-    CniChain bridgeOnly = bridgeOf(list);
-    CniCall b = bridgeOnly.add(inv_);
-    ASSERT_TRUE(b.ok()) << b.stdoutText << b.stderrText;
-    std::string before = state();
-    CniChain c = chain(list);
-    CniCall n = c.call("ADD", c.configFor(1, b.out, {}), inv_);
+    Step s = netvrfAfterBridge(list);
+    ASSERT_TRUE(s.bridge.ok()) << s.bridge.stdoutText << s.bridge.stderrText;
+    const CniCall& n = s.netvrf;
     ASSERT_TRUE(n.ok()) << n.stdoutText << n.stderrText;
-    EXPECT_EQ(n.out, b.out) << "the result changed";
-    EXPECT_EQ(state(), before);
+    EXPECT_EQ(n.out, s.bridge.out) << "the result changed";
+    EXPECT_EQ(state(), s.before);
     EXPECT_TRUE(n.stderrText.empty()) << n.stderrText;
-    ASSERT_TRUE(bridgeOnly.del(inv_).ok());
+    ASSERT_TRUE(bridgeOf(list).del(inv_).ok());
   }
 }
 
 TEST_F(CniPlugin, WithoutVrfSupportAddFailsWithCode100AndChangesNothing) {
   NETVRF_REQUIRE(missingVrfFreeKernel());
   json list = conflist({{"vrf", "red"}});
-  CniChain bridgeOnly = bridgeOf(list);
-  CniCall b = bridgeOnly.add(inv_);
-  ASSERT_TRUE(b.ok()) << b.stdoutText << b.stderrText;
-  std::string before = state();
-  CniChain c = chain(list);
-  CniCall n = c.call("ADD", c.configFor(1, b.out, {}), inv_);
+  Step s = netvrfAfterBridge(list);
+  ASSERT_TRUE(s.bridge.ok()) << s.bridge.stdoutText << s.bridge.stderrText;
+  const CniCall& n = s.netvrf;
   EXPECT_NE(n.status, 0);
   EXPECT_EQ(n.out["code"], 100) << n.stdoutText;
   EXPECT_EQ(n.out["cniVersion"], "1.0.0");
   EXPECT_NE(n.out.value("msg", "").find("no VRF support"), std::string::npos) << n.stdoutText;
   EXPECT_EQ(std::count(n.stderrText.begin(), n.stderrText.end(), '\n'), 1) << n.stderrText;
-  EXPECT_EQ(state(), before) << "a failed ADD changed the namespace";
+  EXPECT_EQ(state(), s.before) << "a failed ADD changed the namespace";
   EXPECT_EQ(tablesFile().find("red"), std::string::npos) << "a table stayed handed out";
   // The runtime cleans up after a failed ADD with DEL: it succeeds, and again.
   CniChain full = chain(list);
@@ -330,19 +340,15 @@ TEST_F(CniKernel, ThePodAnnotationChoosesTheVrf) {
 }
 
 TEST_F(CniKernel, ATakenTableIsCode101AndChangesNothing) {
-  json list = conflist({{"vrf", "red"}, {"table", 1100}});
-  CniChain bridgeOnly = bridgeOf(list);
-  CniCall b = bridgeOnly.add(inv_);
-  ASSERT_TRUE(b.ok()) << b.stdoutText << b.stderrText;
   // Table 1100 is another VRF's in this namespace.
-  ASSERT_EQ(
-      run({"ip", "-n", nsName_, "link", "add", "other", "type", "vrf", "table", "1100"}).status, 0);
-  std::string before = state();
-  CniChain c = chain(list);
-  CniCall t = c.call("ADD", c.configFor(1, b.out, {}), inv_);
-  EXPECT_EQ(t.out["code"], 101) << t.stdoutText;
-  EXPECT_NE(t.out.value("msg", "").find("1100"), std::string::npos) << t.stdoutText;
-  EXPECT_EQ(state(), before);
+  ASSERT_EQ(run({"ip", "-n", nsName_, "link", "add", "other", "type", "vrf", "table", "1100"})
+                .status,
+            0);
+  Step s = netvrfAfterBridge(conflist({{"vrf", "red"}, {"table", 1100}}));
+  ASSERT_TRUE(s.bridge.ok()) << s.bridge.stdoutText << s.bridge.stderrText;
+  EXPECT_EQ(s.netvrf.out["code"], 101) << s.netvrf.stdoutText;
+  EXPECT_NE(s.netvrf.out.value("msg", "").find("1100"), std::string::npos) << s.netvrf.stdoutText;
+  EXPECT_EQ(state(), s.before);
 }
 
 }  // namespace
