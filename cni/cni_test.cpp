@@ -191,6 +191,14 @@ TEST(CniChoice, BadNamesAndTablesAreConfigErrorsNamingTheirSource) {
     EXPECT_NE(std::string(e.what()).find("pod annotation netvrf.vrf"), std::string::npos)
         << e.what();
   }
+  // A hostile name stays one line in the message (stderr is one line).
+  conf["runtimeConfig"] = {{kAnnotationsCapability, {{"netvrf.vrf", "a\nb"}}}};
+  try {
+    chooseFor(conf, false);
+    FAIL() << "a VRF name with a newline was taken";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+  }
   conf = withSources(false, false, true);
   conf["table"] = 254;  // main
   EXPECT_EQ(codeOf([&] { chooseFor(conf, false); }), kInvalidConfig);

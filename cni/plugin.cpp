@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "attach/inside.hpp"
+#include "common/printable.hpp"
 #include "common/fd.hpp"
 #include "netlink/address.hpp"
 #include "netlink/in_netns.hpp"
@@ -47,11 +48,11 @@ Fd openNetns(const std::string& path, bool& gone) {
       gone = true;
       return fd;
     }
-    throw Error(kIoFailure, "cannot open " + path + ": " + std::strerror(errno));
+    throw Error(kIoFailure, "cannot open " + printableName(path) + ": " + std::strerror(errno));
   }
   struct statfs fs {};
   if (fstatfs(fd.get(), &fs) < 0)
-    throw Error(kIoFailure, "cannot stat " + path + ": " + std::strerror(errno));
+    throw Error(kIoFailure, "cannot stat " + printableName(path) + ": " + std::strerror(errno));
   if (fs.f_type != NSFS_MAGIC) {
     gone = true;
     return Fd();
@@ -110,7 +111,7 @@ nlohmann::json add(const Request& r, const Choice& c) {
   if (c.vrf.empty()) return result;  // nothing asked for: at the end of every chain, harmless
   bool gone = false;
   Fd ns = openNetns(r.netns, gone);
-  if (gone) throw Error(kUnknownContainer, "the namespace " + r.netns + " does not exist");
+  if (gone) throw Error(kUnknownContainer, "the namespace " + printableName(r.netns) + " does not exist");
   TableFiles files = tableFilesOf(r.config);
   auto [vrf, mac] = inNamespace(ns, [&] {
     NlSocket sock = connectRoute();
@@ -177,7 +178,7 @@ void check(const Request& r, const Choice& c) {
   if (c.vrf.empty()) return;
   bool gone = false;
   Fd ns = openNetns(r.netns, gone);
-  if (gone) throw Error(kUnknownContainer, "the namespace " + r.netns + " does not exist");
+  if (gone) throw Error(kUnknownContainer, "the namespace " + printableName(r.netns) + " does not exist");
   std::vector<std::string> dsts;
   if (auto prev = r.config.find("prevResult"); prev != r.config.end() && prev->is_object())
     if (auto routes = prev->find("routes"); routes != prev->end() && routes->is_array())
@@ -187,13 +188,13 @@ void check(const Request& r, const Choice& c) {
   inNamespace(ns, [&] {
     NlSocket sock = connectRoute();
     auto vrf = Vrfs(sock.get()).find(c.vrf);
-    if (!vrf) throw Error(kNotAttached, "VRF " + c.vrf + " is not in " + r.netns);
+    if (!vrf) throw Error(kNotAttached, "VRF " + c.vrf + " is not in " + printableName(r.netns));
     if (c.table && vrf->table != *c.table)
       throw Error(kNotAttached, "VRF " + c.vrf + " has table " + std::to_string(vrf->table) +
                                     ", not " + std::to_string(*c.table));
     for (const auto& name : c.interfaces) {
       auto link = findLink(sock.get(), name);
-      if (!link) throw Error(kNotAttached, "no interface " + name + " in " + r.netns);
+      if (!link) throw Error(kNotAttached, "no interface " + name + " in " + printableName(r.netns));
       if (link->master != vrf->ifindex)
         throw Error(kNotAttached, name + " is not enslaved to VRF " + c.vrf);
     }

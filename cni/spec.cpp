@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/printable.hpp"
+
 namespace netvrf::cni {
 
 const std::vector<std::string>& supportedVersions() {
@@ -45,9 +47,9 @@ nlohmann::json convertResult(const nlohmann::json& result, const std::string& fr
   }
   if (!isSupported(from))
     throw Error(kIncompatibleVersion,
-                "prevResult has CNI version " + from + "; this plugin reads 0.3.0 to 1.0.0");
+                "prevResult has CNI version " + printableName(from) + "; this plugin reads 0.3.0 to 1.0.0");
   if (!isSupported(toVersion))
-    throw Error(kIncompatibleVersion, "CNI version " + toVersion + " is not supported");
+    throw Error(kIncompatibleVersion, "CNI version " + printableName(toVersion) + " is not supported");
   nlohmann::json out = result;
   out["cniVersion"] = toVersion;
   auto ips = out.find("ips");
