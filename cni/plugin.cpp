@@ -9,8 +9,8 @@
 #include <filesystem>
 
 #include "attach/inside.hpp"
-#include "common/printable.hpp"
 #include "common/fd.hpp"
+#include "common/printable.hpp"
 #include "netlink/address.hpp"
 #include "netlink/in_netns.hpp"
 #include "netlink/link.hpp"
@@ -111,7 +111,8 @@ nlohmann::json add(const Request& r, const Choice& c) {
   if (c.vrf.empty()) return result;  // nothing asked for: at the end of every chain, harmless
   bool gone = false;
   Fd ns = openNetns(r.netns, gone);
-  if (gone) throw Error(kUnknownContainer, "the namespace " + printableName(r.netns) + " does not exist");
+  if (gone)
+    throw Error(kUnknownContainer, "the namespace " + printableName(r.netns) + " does not exist");
   TableFiles files = tableFilesOf(r.config);
   auto [vrf, mac] = inNamespace(ns, [&] {
     NlSocket sock = connectRoute();
@@ -178,7 +179,8 @@ void check(const Request& r, const Choice& c) {
   if (c.vrf.empty()) return;
   bool gone = false;
   Fd ns = openNetns(r.netns, gone);
-  if (gone) throw Error(kUnknownContainer, "the namespace " + printableName(r.netns) + " does not exist");
+  if (gone)
+    throw Error(kUnknownContainer, "the namespace " + printableName(r.netns) + " does not exist");
   std::vector<std::string> dsts;
   if (auto prev = r.config.find("prevResult"); prev != r.config.end() && prev->is_object())
     if (auto routes = prev->find("routes"); routes != prev->end() && routes->is_array())
@@ -194,7 +196,8 @@ void check(const Request& r, const Choice& c) {
                                     ", not " + std::to_string(*c.table));
     for (const auto& name : c.interfaces) {
       auto link = findLink(sock.get(), name);
-      if (!link) throw Error(kNotAttached, "no interface " + name + " in " + printableName(r.netns));
+      if (!link)
+        throw Error(kNotAttached, "no interface " + name + " in " + printableName(r.netns));
       if (link->master != vrf->ifindex)
         throw Error(kNotAttached, name + " is not enslaved to VRF " + c.vrf);
     }

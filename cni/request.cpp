@@ -18,7 +18,8 @@ std::map<std::string, std::string> parseArgs(const std::string& text) {
     if (!pair.empty()) {
       size_t eq = pair.find('=');
       if (eq == std::string::npos || eq == 0)
-        throw Error(kInvalidEnvironment, "CNI_ARGS: '" + printableName(pair) + "' is not KEY=VALUE");
+        throw Error(kInvalidEnvironment,
+                    "CNI_ARGS: '" + printableName(pair) + "' is not KEY=VALUE");
       out[pair.substr(0, eq)] = pair.substr(eq + 1);
     }
     start = end + 1;
@@ -58,8 +59,8 @@ Request parseRequest(const Environment& env, const std::string& stdinText) {
   Request r;
   r.command = need(env, "CNI_COMMAND");
   if (r.command != "ADD" && r.command != "DEL" && r.command != "CHECK" && r.command != "VERSION")
-    throw Error(kInvalidEnvironment,
-                "CNI_COMMAND '" + printableName(r.command) + "' is none of ADD, DEL, CHECK, VERSION");
+    throw Error(kInvalidEnvironment, "CNI_COMMAND '" + printableName(r.command) +
+                                         "' is none of ADD, DEL, CHECK, VERSION");
   r.config = nlohmann::json::parse(stdinText, nullptr, false);
   if (r.command == "VERSION") {
     // Its stdin carries only {"cniVersion"}, and may carry nothing.
@@ -74,8 +75,8 @@ Request parseRequest(const Environment& env, const std::string& stdinText) {
   if (r.version.empty())
     throw Error(kIncompatibleVersion, "the network configuration has no cniVersion");
   if (!isSupported(r.version))
-    throw Error(kIncompatibleVersion,
-                "CNI version '" + printableName(r.version) + "' is not supported (0.3.0, 0.3.1, 0.4.0, 1.0.0)");
+    throw Error(kIncompatibleVersion, "CNI version '" + printableName(r.version) +
+                                          "' is not supported (0.3.0, 0.3.1, 0.4.0, 1.0.0)");
   if (r.command == "CHECK" && (r.version == "0.3.0" || r.version == "0.3.1"))
     throw Error(kIncompatibleVersion, "CHECK needs CNI version 0.4.0 or later, not " + r.version);
   r.containerId = need(env, "CNI_CONTAINERID");
@@ -98,7 +99,8 @@ Choice choose(const Request& r) {
     for (const auto& name : *i) {
       if (!name.is_string()) throw Error(kInvalidConfig, "interfaces must be interface names");
       if (auto e = ifnameError(name.get<std::string>()))
-        throw Error(kInvalidConfig, "interfaces: '" + printableName(name.get<std::string>()) + "': " + *e);
+        throw Error(kInvalidConfig,
+                    "interfaces: '" + printableName(name.get<std::string>()) + "': " + *e);
       c.interfaces.push_back(name.get<std::string>());
     }
   } else {

@@ -46,10 +46,11 @@ nlohmann::json convertResult(const nlohmann::json& result, const std::string& fr
     from = v->get<std::string>();
   }
   if (!isSupported(from))
-    throw Error(kIncompatibleVersion,
-                "prevResult has CNI version " + printableName(from) + "; this plugin reads 0.3.0 to 1.0.0");
+    throw Error(kIncompatibleVersion, "prevResult has CNI version " + printableName(from) +
+                                          "; this plugin reads 0.3.0 to 1.0.0");
   if (!isSupported(toVersion))
-    throw Error(kIncompatibleVersion, "CNI version " + printableName(toVersion) + " is not supported");
+    throw Error(kIncompatibleVersion,
+                "CNI version " + printableName(toVersion) + " is not supported");
   nlohmann::json out = result;
   out["cniVersion"] = toVersion;
   auto ips = out.find("ips");

@@ -341,9 +341,8 @@ TEST_F(CniKernel, ThePodAnnotationChoosesTheVrf) {
 
 TEST_F(CniKernel, ATakenTableIsCode101AndChangesNothing) {
   // Table 1100 is another VRF's in this namespace.
-  ASSERT_EQ(run({"ip", "-n", nsName_, "link", "add", "other", "type", "vrf", "table", "1100"})
-                .status,
-            0);
+  ASSERT_EQ(
+      run({"ip", "-n", nsName_, "link", "add", "other", "type", "vrf", "table", "1100"}).status, 0);
   Step s = netvrfAfterBridge(conflist({{"vrf", "red"}, {"table", 1100}}));
   ASSERT_TRUE(s.bridge.ok()) << s.bridge.stdoutText << s.bridge.stderrText;
   EXPECT_EQ(s.netvrf.out["code"], 101) << s.netvrf.stdoutText;
