@@ -205,7 +205,7 @@ void check(const Request& r, const Choice& c) {
       if (lookupRuleTable(sock.get(), kUnboundRulePref) != vrf->table)
         throw Error(kNotAttached, "no rule sends unbound sockets' lookups to table " +
                                       std::to_string(vrf->table));
-      for (const char* key : {"net/ipv4/tcp_l3mdev_accept", "net/ipv4/udp_l3mdev_accept"})
+      for (const char* key : kAcceptSysctls)
         if (readSysctl(key).value_or("0") != "1")
           throw Error(kNotAttached, std::string(key) + " is not 1");
     }

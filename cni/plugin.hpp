@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "config.hpp"
 #include "request.hpp"
 
 namespace netvrf::cni {
@@ -16,8 +17,8 @@ namespace netvrf::cni {
 // Where VRF names' tables are kept, shared with netvrfd (its vrf.table_file and
 // vrf.rt_tables_file; the configuration's "table_file" and "rt_tables_file" override them).
 struct TableFiles {
-  std::string state = "/var/lib/netvrf/tables.json";
-  std::string names = "/etc/iproute2/rt_tables.d/netvrf.conf";
+  std::string state = VrfConfig{}.tableFile;
+  std::string names = VrfConfig{}.rtTablesFile;
 };
 TableFiles tableFilesOf(const nlohmann::json& config);
 

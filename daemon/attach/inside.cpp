@@ -15,8 +15,6 @@
 namespace netvrf {
 namespace {
 
-const char* const kAcceptSysctls[] = {"net/ipv4/tcp_l3mdev_accept", "net/ipv4/udp_l3mdev_accept"};
-
 // Which interfaces an attach takes, checked before anything changes.
 std::map<int, LinkInfo> chooseInterfaces(const std::vector<LinkInfo>& links,
                                          const InsideRequest& req, int vrfIfindex) {

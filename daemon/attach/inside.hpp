@@ -67,6 +67,11 @@ void clearDeletedVrf(nl_sock* sock, uint32_t table, bool container);
 // network's bridge went with its network). True when it was deleted.
 bool deleteVrfIfUnused(nl_sock* sock, const std::string& vrf);
 
+// What lets an unbound socket accept connections that arrive through a VRF; attachInside sets
+// them to 1 unless strict.
+inline constexpr const char* kAcceptSysctls[] = {"net/ipv4/tcp_l3mdev_accept",
+                                                 "net/ipv4/udp_l3mdev_accept"};
+
 // The alias netvrf gives the VRFs it creates, so it deletes only those.
 inline constexpr const char* kOwnedAlias = "netvrf";
 

@@ -11,8 +11,6 @@
 
 #include "common/fd.hpp"
 
-extern char** environ;
-
 namespace netvrf::test {
 
 namespace {
