@@ -177,6 +177,36 @@ std::string Manager::describeJson() const {
       {containers(), networks_.json(), hostVrfs_, requests_.all(), registry_.runtimes(), summary()});
 }
 
+// Pod sandboxes.
+
+void Manager::releaseSandbox(const std::string& id, const std::string& vrf,
+                             Then<SandboxReleased> reply) {
+  std::string key = NetnsRegistry::keyOf(NetnsRegistry::kSandboxRuntime, id);
+  const Binding* b = registry_.find(key);
+  if (!b || b->state != BindingState::Registered) {
+    reply(Done<SandboxReleased>{SandboxReleased{}, "", {}});
+    return;
+  }
+  Target* t = attachments_.find(key);
+  auto release = [this, id, reply](std::vector<std::string> left) {
+    registry_.releaseSandbox(id, "its CNI DEL");
+    reply(Done<SandboxReleased>{SandboxReleased{true, std::move(left)}, "", {}});
+  };
+  bool inside = t && (t->attach != AttachState::None || !t->interfaceParts.empty());
+  if (!inside || !worker_) {
+    release({});  // a host leg goes with it (unregistered())
+    return;
+  }
+  attachments_.detach(key, *t, registry_.openEntry(*b),
+                      vrf.empty() ? std::nullopt : std::optional<std::string>(vrf),
+                      [release, reply](Done<InsideDetachResult> d) {
+                        if (d)
+                          release(d.value->vrfs);
+                        else
+                          reply(Done<SandboxReleased>::failed(d.error, d.errorKind));
+                      });
+}
+
 // The host's VRFs.
 
 void Manager::hostVrfsSeen(const std::vector<HostVrf>& vrfs) {

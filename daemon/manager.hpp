@@ -151,6 +151,25 @@ class Manager {
     return registry_.registerProcess(name, pid);
   }
   Found unregisterProcess(const std::string& name) { return registry_.unregisterProcess(name); }
+  // Pod sandboxes from the CNI plugin (runtime "cni", NetnsRegistry::registerSandbox): followed
+  // from its ADD, attached with requestAttach(temporary) or requestAttachHost, so they show and
+  // are looked after as containers are. `fresh`: not followed before this ADD.
+  Found followSandbox(const std::string& id, const std::string& name, const std::string& path,
+                      Fd netns, bool& fresh) {
+    return registry_.registerSandbox(id, name, path, std::move(netns), fresh);
+  }
+  // Its DEL: detached from `vrf` (every VRF when empty) inside its namespace, its host leg
+  // removed, and no longer followed. `reply` gets the VRFs it left, or `known` false when
+  // sandbox `id` is not followed (netvrfd did not see its ADD).
+  struct SandboxReleased {
+    bool known = false;
+    std::vector<std::string> vrfs;
+  };
+  void releaseSandbox(const std::string& id, const std::string& vrf, Then<SandboxReleased> reply);
+  // An ADD that failed: followed only if it was before.
+  void dropSandbox(const std::string& id, const std::string& why) {
+    registry_.releaseSandbox(id, why);
+  }
   using NamespaceView = NetnsRegistry::NamespaceView;
   std::vector<NamespaceView> namespaces() const { return registry_.namespaces(); }
 

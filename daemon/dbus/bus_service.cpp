@@ -286,6 +286,74 @@ void BusService::DetachContainer(sdbus::Result<std::vector<std::string>>&& resul
   });
 }
 
+void BusService::AttachSandbox(sdbus::Result<std::vector<std::string>, uint32_t>&& result,
+                               std::string id, sdbus::UnixFd netns, std::string vrf,
+                               std::map<std::string, sdbus::Variant> options) {
+  auto reply =
+      std::make_shared<sdbus::Result<std::vector<std::string>, uint32_t>>(std::move(result));
+  answer(*reply, "org.netvrf1.Error.AttachFailed", [&] {
+    requireAuthorized("AttachSandbox");
+    // Its own options; the rest are AttachContainer's, except that it lasts as the sandbox.
+    std::string name, path;
+    for (auto [key, field] : {std::pair{"name", &name}, {"path", &path}}) {
+      auto it = options.find(key);
+      if (it == options.end()) continue;
+      try {
+        *field = it->second.get<std::string>();
+      } catch (const sdbus::Error&) {
+        throw sdbus::Error(kInvalidArgument, std::string("option '") + key + "' is not a string");
+      }
+      options.erase(it);
+    }
+    if (options.count("temporary"))
+      throw sdbus::Error(kInvalidArgument,
+                         "option 'temporary' does not apply: a sandbox's attach lasts as it does");
+    AttachOptions o = parseAttachOptions(vrf, options);
+    bool fresh = false;
+    auto found = manager_.followSandbox(id, name, path, Fd(netns.release()), fresh);
+    if (found.key.empty()) throw sdbus::Error(errorNameFor(found.why), found.error);
+    // A failed ADD leaves nothing behind: the runtime tears the sandbox down.
+    auto failed = [this, id, fresh](auto& r, const auto& d) {
+      if (fresh) manager_.dropSandbox(id, "its CNI ADD failed");
+      r.returnError(sdbus::Error(errorNameFor(d.errorKind), d.error));
+    };
+    if (o.host)
+      manager_.requestAttachHost(found.key, std::move(o.leg), true,
+                                 later(reply, [failed](auto& r, const Done<HostSideResult>& d) {
+                                   if (d)
+                                     r.returnResults({d.value->hostIfname}, d.value->vrf.table);
+                                   else
+                                     failed(r, d);
+                                 }));
+    else
+      manager_.requestAttach(found.key, std::move(o.inside), true,
+                             later(reply, [failed](auto& r, const Done<InsideResult>& d) {
+                               if (d)
+                                 r.returnResults(d.value->interfaces, d.value->vrf.table);
+                               else
+                                 failed(r, d);
+                             }));
+  });
+}
+
+void BusService::ReleaseSandbox(sdbus::Result<bool, std::vector<std::string>>&& result,
+                                std::string id, std::string vrf) {
+  auto reply = std::make_shared<sdbus::Result<bool, std::vector<std::string>>>(std::move(result));
+  answer(*reply, "org.netvrf1.Error.DetachFailed", [&] {
+    requireAuthorized("ReleaseSandbox");
+    if (!vrf.empty())
+      if (auto e = ifnameError(vrf))
+        throw sdbus::Error(kInvalidArgument, "VRF '" + printableName(vrf) + "': " + *e);
+    manager_.releaseSandbox(
+        id, vrf, later(reply, [](auto& r, const Done<Manager::SandboxReleased>& d) {
+          if (d)
+            r.returnResults(d.value->known, d.value->vrfs);
+          else
+            r.returnError(sdbus::Error("org.netvrf1.Error.DetachFailed", d.error));
+        }));
+  });
+}
+
 void BusService::ListVrfs(
     sdbus::Result<std::vector<sdbus::Struct<std::string, uint32_t, std::vector<std::string>, bool>>>&&
         result) {

@@ -82,6 +82,11 @@ class BusService
                        std::map<std::string, sdbus::Variant> options) override;
   void DetachContainer(sdbus::Result<std::vector<std::string>>&& result, std::string container,
                        std::string vrf) override;
+  void AttachSandbox(sdbus::Result<std::vector<std::string>, uint32_t>&& result, std::string id,
+                     sdbus::UnixFd netns, std::string vrf,
+                     std::map<std::string, sdbus::Variant> options) override;
+  void ReleaseSandbox(sdbus::Result<bool, std::vector<std::string>>&& result, std::string id,
+                      std::string vrf) override;
 
   // Throws org.freedesktop.DBus.Error.AccessDenied unless the caller is root or in the
   // configured group.

@@ -164,6 +164,11 @@ void NetnsRegistry::onRunning(ContainerRunning r) {
 }
 
 Fd NetnsRegistry::openEntry(const Binding& b) const {
+  if (b.entry.empty()) {  // a sandbox: the namespace held since its ADD
+    Fd fd(b.pin.netns ? fcntl(b.pin.netns.get(), F_DUPFD_CLOEXEC, 0) : -1);
+    if (!fd) throwErrno("cannot open the namespace of " + describe(b.info));
+    return fd;
+  }
   // The entry is the container's namespace, proven when it was mounted.
   std::string path = netnsDir_.pathOf(b.entry);
   Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
@@ -246,6 +251,16 @@ bool NetnsRegistry::claim(Binding& b, const std::string& entry, PinnedNetns& pin
 
 void NetnsRegistry::unregister(const std::string& key, Binding& b, const std::string& why) {
   if (b.state != BindingState::Registered) return;
+  if (b.entry.empty()) {  // a sandbox: the runtime's path is the runtime's business
+    log::info("stopped following " + describe(b.info) + " (namespace " +
+                  printableName(b.sandboxPath) + "): " + why,
+              fieldsOf(b.info));
+    b.pin.netns.reset();
+    b.state = BindingState::Failed;
+    if (events_.unregistered) events_.unregistered(key);
+    changed();
+    return;
+  }
   std::string path = netnsDir_.pathOf(b.entry);
   try {
     if (!netnsDir_.unbind(b.entry, b.pin.ns))

@@ -40,6 +40,9 @@ struct Binding {
   EventLoop::Source retry;
   std::chrono::milliseconds retryAfter{0};
   std::string lastFailure;
+  // A pod sandbox handed over by the CNI plugin (runtime "cni"): no entry of netvrfd's, no
+  // process; the runtime's own path of its namespace (CNI_NETNS), and pin.netns holds it.
+  std::string sandboxPath;
 };
 
 // The netns registry: follows every container the runtimes report and keeps the netns
@@ -95,6 +98,18 @@ class NetnsRegistry {
   // namespace until the process exits or unregisterProcess.
   Found registerProcess(const std::string& name, pid_t pid);
   Found unregisterProcess(const std::string& name);
+  // Pod sandboxes handed over by the CNI plugin (runtime "cni", registry_sandboxes.cpp): the
+  // network namespace `netns` (the plugin's open CNI_NETNS, `path`) of sandbox `id`, shown as
+  // `name`, followed without an entry of netvrfd's (the runtime made its own) and held open
+  // until releaseSandbox (the plugin's DEL), or until `path` no longer holds it (a runtime that
+  // removed it without a DEL). `fresh`: followed from now on, not an ADD again for the same
+  // namespace. Errors: InvalidArgument (not a network namespace, the host's).
+  Found registerSandbox(const std::string& id, const std::string& name, const std::string& path,
+                        Fd netns, bool& fresh);
+  // Stops following sandbox `id`; false when it was not followed.
+  bool releaseSandbox(const std::string& id, const std::string& why);
+  static constexpr const char* kSandboxRuntime = "cni";
+
   struct NamespaceView {
     std::string name;
     std::string runtime;  // empty: not netvrfd's entry
@@ -129,6 +144,9 @@ class NetnsRegistry {
   void onProcessExit(const std::string& key);
   std::vector<std::string> candidateNames(const ContainerInfo& info) const;
   void runtimeSynced(const std::string& runtime);
+  // Sandboxes whose path no longer holds their namespace go (registry_sandboxes.cpp).
+  void watchSandboxPath(const std::string& path);
+  void sandboxPathsChanged();
   // Second tries (registry_retry.cpp).
   void scheduleRetry(const std::string& key, Binding& b);
   void retryRegistration(const std::string& key);
@@ -147,6 +165,8 @@ class NetnsRegistry {
   std::set<std::string> pendingRuntimes_;
   std::map<std::string, bool> runtimeUp_;
   bool synced_ = false;
+  Fd sandboxInotify_;  // one inotify instance for every sandbox's directory
+  EventLoop::Source sandboxWatch_;
 };
 
 }  // namespace netvrf

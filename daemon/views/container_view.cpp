@@ -97,6 +97,13 @@ ContainerView viewOf(const Binding& b, const Target* target, const Wanted* wante
   v.name = b.info.name;
   v.entry = registered ? b.entry : "";
   v.netnsPath = v.entry.empty() ? "" : netnsDir.pathOf(v.entry);
+  if (registered && !b.sandboxPath.empty()) {
+    // A CNI sandbox: the runtime's own path; its name when that is an entry `ip netns` lists.
+    v.netnsPath = b.sandboxPath;
+    std::string dir = netnsDir.pathOf("");
+    if (b.sandboxPath.starts_with(dir) && b.sandboxPath.find('/', dir.size()) == std::string::npos)
+      v.entry = b.sandboxPath.substr(dir.size());
+  }
   v.pid = registered ? uint32_t(b.pin.pid) : 0;
   v.state = toString(b.state);
   bool attached = t.attach == AttachState::Attached;

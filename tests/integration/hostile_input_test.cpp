@@ -2,6 +2,7 @@
 // name and one short line, nothing changes, and netvrfd answers the next call. And every method
 // that changes something is refused to a caller that is neither root nor in api.group; that list
 // comes from the interface XML, so a new method cannot be forgotten here.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sdbus-c++/sdbus-c++.h>
 #include <unistd.h>
@@ -53,7 +54,7 @@ std::string uniqueNs(const std::string& stem) {
 
 using Options = std::map<std::string, sdbus::Variant>;
 using Strings = std::vector<std::string>;
-using Arg = std::variant<std::string, uint32_t, int32_t, Options, Strings>;
+using Arg = std::variant<std::string, uint32_t, int32_t, Options, Strings, sdbus::UnixFd>;
 
 struct Answer {
   std::string error;  // empty: a reply
@@ -205,6 +206,8 @@ std::string label(const std::string& method, const std::vector<Arg>& args) {
       out += "int32 " + std::to_string(*i);
     else if (auto o = std::get_if<Options>(&a))
       out += "{" + std::to_string(o->size()) + " options}";
+    else if (std::get_if<sdbus::UnixFd>(&a))
+      out += "fd";
     else
       out += "[" + std::to_string(std::get<Strings>(a).size()) + " strings]";
   }
@@ -319,6 +322,44 @@ TEST_F(Hostile, NamesAndValuesOverTheBusAreRefusedOneByOne) {
       cases.push_back({"UnregisterNamespace", {n.name}, kInvalidName, asNetns});
     }
   }
+  // AttachSandbox, the CNI plugin's: a network namespace that is not the host's, a CNI id.
+  auto fdOf = [](const std::string& path) {
+    return sdbus::UnixFd(open(path.c_str(), O_RDONLY | O_CLOEXEC), sdbus::adopt_fd);
+  };
+  const std::string regPath = netnsPath(reg.name);
+  for (const auto& n : hostileNames())
+    cases.push_back({"AttachSandbox",
+                     {"nvsb1"s, fdOf(regPath), n.name, Options{}},
+                     kInvalidArgument,
+                     "VRF '" + n.shown + "': " + n.asVrf});
+  std::vector<BusCase> sandboxes = {
+      {"AttachSandbox",
+       {"bad id"s, fdOf(regPath), vrf, Options{}},
+       kInvalidArgument,
+       "sandbox id 'bad id' is not a CNI container id"},
+      {"AttachSandbox",
+       {"nvsb1"s, fdOf("/dev/null"), vrf, Options{}},
+       kInvalidArgument,
+       "the namespace given for sandbox nvsb1 is not usable: it is not a namespace"},
+      {"AttachSandbox",
+       {"nvsb1"s, fdOf("/proc/self/ns/uts"), vrf, Options{}},
+       kInvalidArgument,
+       "is not usable: it is not a network namespace"},
+      {"AttachSandbox",
+       {"nvsb1"s, fdOf("/proc/self/ns/net"), vrf, Options{}},
+       kInvalidArgument,
+       "sandbox nvsb1 is in the host's namespace"},
+      {"AttachSandbox",
+       {"nvsb1"s, fdOf(regPath), vrf, Options{{"temporary", sdbus::Variant(true)}}},
+       kInvalidArgument,
+       "option 'temporary' does not apply"},
+      {"AttachSandbox",
+       {"nvsb1"s, fdOf(regPath), vrf, Options{{"name", sdbus::Variant(7u)}}},
+       kInvalidArgument,
+       "option 'name' is not a string"},
+      {"ReleaseSandbox", {"nvsb1"s, "bad vrf"s}, kInvalidArgument, "VRF 'bad vrf'"},
+  };
+  cases.insert(cases.end(), sandboxes.begin(), sandboxes.end());
   auto host = [](Options o) {
     o["host"] = sdbus::Variant(true);
     return o;
@@ -755,6 +796,7 @@ std::optional<std::string> gdbusValue(const std::string& type, const std::string
   if (type == "b") return "true";
   if (type == "as") return "@as []";
   if (type == "a{sv}") return "@a{sv} {}";
+  if (type == "h") return "@h 0";  // gdbus passes its own fd 0 along
   return std::nullopt;
 }
 
