@@ -5,6 +5,7 @@
 
 #include <map>
 
+#include "delegate.hpp"
 #include "plugin.hpp"
 #include "request.hpp"
 #include "spec.hpp"
@@ -231,6 +232,26 @@ TEST(CniPlugin, WithoutAVrfAddPassesThePreviousResultThroughInTheConfigurationsV
   auto env = addEnv();
   env["CNI_COMMAND"] = "DEL";
   EXPECT_FALSE(run(parseRequest(envOf(env), conf.dump())));
+}
+
+TEST(CniDaemon, TheDaemonKeyIsPreferredUnlessSaidAndAnythingElseIsAConfigError) {
+  EXPECT_EQ(daemonUseOf(json::object()), DaemonUse::Preferred);
+  EXPECT_EQ(daemonUseOf({{"daemon", nullptr}}), DaemonUse::Preferred);
+  EXPECT_EQ(daemonUseOf({{"daemon", "required"}}), DaemonUse::Required);
+  EXPECT_EQ(daemonUseOf({{"daemon", "preferred"}}), DaemonUse::Preferred);
+  EXPECT_EQ(daemonUseOf({{"daemon", "never"}}), DaemonUse::Never);
+  EXPECT_EQ(codeOf([] { daemonUseOf({{"daemon", "always"}}); }), kInvalidConfig);
+  EXPECT_EQ(codeOf([] { daemonUseOf({{"daemon", true}}); }), kInvalidConfig);
+}
+
+TEST(CniDaemon, PodsAreNamedAsNetvrfdNamesContainerdsPods) {
+  auto env = addEnv();
+  json conf = withSources(false, false, true);
+  EXPECT_EQ(podNameOf(parseRequest(envOf(env), conf.dump())), "");
+  env["CNI_ARGS"] = "IgnoreUnknown=1;K8S_POD_NAMESPACE=kube-system;K8S_POD_NAME=coredns-7db6";
+  EXPECT_EQ(podNameOf(parseRequest(envOf(env), conf.dump())), "kube-system_coredns-7db6");
+  env["CNI_ARGS"] = "K8S_POD_NAMESPACE=;K8S_POD_NAME=web";
+  EXPECT_EQ(podNameOf(parseRequest(envOf(env), conf.dump())), "");
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "attach/inside.hpp"
 #include "common/fd.hpp"
 #include "common/printable.hpp"
+#include "delegate.hpp"
 #include "netlink/address.hpp"
 #include "netlink/in_netns.hpp"
 #include "netlink/link.hpp"
@@ -103,6 +104,21 @@ auto inNamespace(const Fd& ns, F&& work) {
   }
 }
 
+// netvrfd when the configuration's "daemon" lets it do the work and it runs; nothing otherwise.
+// `must`: "required" and no netvrfd is an error (ADD); a DEL gets past a stopped netvrfd.
+std::unique_ptr<Daemon> daemonFor(const Request& r, bool must) {
+  DaemonUse use = daemonUseOf(r.config);
+  if (use == DaemonUse::Never) return nullptr;
+  std::string why;
+  auto daemon = Daemon::find(why);
+  if (!daemon && use == DaemonUse::Required && must)
+    throw Error(kTryAgainLater, "netvrfd is not running (" + why +
+                                    ") and the configuration says \"daemon\": \"required\"");
+  return daemon;
+}
+
+std::string attachHere(const Request& r, const Choice& c, const Fd& ns);
+
 nlohmann::json add(const Request& r, const Choice& c) {
   auto prev = r.config.find("prevResult");
   nlohmann::json result = prev != r.config.end() && !prev->is_null()
@@ -113,8 +129,29 @@ nlohmann::json add(const Request& r, const Choice& c) {
   Fd ns = openNetns(r.netns, gone);
   if (gone)
     throw Error(kUnknownContainer, "the namespace " + printableName(r.netns) + " does not exist");
+  std::string mac;
+  if (auto daemon = daemonFor(r, true)) {  // netvrfd does the same, and follows the pod
+    daemon->attach(r, c, ns);
+    mac = inNamespace(ns, [&] {
+      NlSocket sock = connectRoute();
+      auto link = findLink(sock.get(), c.vrf);
+      return link ? link->mac : std::string();
+    });
+  } else {
+    mac = attachHere(r, c, ns);
+  }
+  nlohmann::json& interfaces = result["interfaces"];
+  if (!interfaces.is_array()) interfaces = nlohmann::json::array();
+  nlohmann::json entry{{"name", c.vrf}, {"sandbox", r.netns}};
+  if (!mac.empty()) entry["mac"] = mac;
+  interfaces.push_back(entry);  // last: the ips' "interface" indexes stay right
+  return result;
+}
+
+// The attach done by the plugin itself; returns the VRF's MAC address.
+std::string attachHere(const Request& r, const Choice& c, const Fd& ns) {
   TableFiles files = tableFilesOf(r.config);
-  auto [vrf, mac] = inNamespace(ns, [&] {
+  return inNamespace(ns, [&] {
     NlSocket sock = connectRoute();
     InsideRequest req{c.vrf, c.table, c.interfaces, c.strict, {}};
     bool handedOut = false;
@@ -128,7 +165,7 @@ nlohmann::json add(const Request& r, const Choice& c) {
     try {
       InsideResult done = attachInside(sock.get(), req);
       auto link = findLink(sock.get(), done.vrf.ifindex);
-      return std::pair{done.vrf, link ? link->mac : std::string()};
+      return link ? link->mac : std::string();
     } catch (...) {
       if (handedOut) {  // as if never asked
         TableLock lock(files.state);
@@ -137,16 +174,14 @@ nlohmann::json add(const Request& r, const Choice& c) {
       throw;
     }
   });
-  nlohmann::json& interfaces = result["interfaces"];
-  if (!interfaces.is_array()) interfaces = nlohmann::json::array();
-  nlohmann::json entry{{"name", vrf.name}, {"sandbox", r.netns}};
-  if (!mac.empty()) entry["mac"] = mac;
-  interfaces.push_back(entry);  // last: the ips' "interface" indexes stay right
-  return result;
 }
 
 void del(const Request& r, const Choice& c) {
-  if (c.vrf.empty() || r.netns.empty()) return;  // nothing asked for, or nothing left
+  if (c.vrf.empty()) return;  // nothing asked for
+  // netvrfd followed it since its ADD: it detaches and stops following. Otherwise (no netvrfd,
+  // or one that did not see the ADD) the plugin detaches itself.
+  if (auto daemon = daemonFor(r, false); daemon && daemon->release(r, c)) return;
+  if (r.netns.empty()) return;  // nothing left
   bool gone = false;
   Fd ns = openNetns(r.netns, gone);
   if (gone) return;
