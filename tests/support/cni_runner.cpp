@@ -75,6 +75,7 @@ CniCall CniChain::call(const std::string& command, const nlohmann::json& config,
                                "CNI_ARGS=" + inv.args,
                                "CNI_PATH=" + pathList,
                                "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+  env.insert(env.end(), inv.env.begin(), inv.env.end());
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);

@@ -27,6 +27,7 @@ struct CniInvocation {
   std::string ifname = "eth0";
   std::string args;  // CNI_ARGS
   nlohmann::json runtimeConfig = nlohmann::json::object();
+  std::vector<std::string> env;  // more of the environment ("DBUS_SYSTEM_BUS_ADDRESS=...")
 };
 
 class CniChain {

@@ -1,0 +1,172 @@
+// netvrf, the CNI plugin, handing its work to a running netvrfd over a private system bus
+// ("daemon" in its configuration; AttachSandbox, ReleaseSandbox). CniDelegation.* on the host
+// (no netvrfd, no VRF support), CniDelegationKernel.* in the VM with real VRFs.
+#include <chrono>
+#include <thread>
+
+#include "cni_fixture.hpp"
+
+namespace netvrf::test {
+namespace {
+
+class CniDelegation : public CniFixture {
+ protected:
+  // netvrfd's view of the pod named `name`, or null.
+  static json listed(const SystemBus& bus, const std::string& name) {
+    Result r = netvrfctl(bus, {"--json", "list"});
+    json all = json::parse(r.out, nullptr, false);
+    if (all.is_array())
+      for (const auto& c : all)
+        if (c["name"] == name) return c;
+    return nullptr;
+  }
+  // Waits up to 10 s for `done`.
+  template <typename F>
+  static bool eventually(F done) {
+    for (int i = 0; i < 100; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return done();
+  }
+  static constexpr const char* kQuiet = R"({"docker": {"enabled": false},
+                                             "containerd": {"enabled": false}})";
+};
+
+TEST_F(CniDelegation, RequiredWithoutNetvrfdIsCode11AndChangesNothing) {
+  json list = conflist({{"vrf", "red"}, {"daemon", "required"}});
+  Step s = netvrfAfterBridge(list);
+  ASSERT_TRUE(s.bridge.ok()) << s.bridge.stdoutText << s.bridge.stderrText;
+  EXPECT_EQ(s.netvrf.out["code"], 11) << s.netvrf.stdoutText;
+  EXPECT_NE(s.netvrf.out.value("msg", "").find("netvrfd is not running"), std::string::npos)
+      << s.netvrf.stdoutText;
+  EXPECT_EQ(std::count(s.netvrf.stderrText.begin(), s.netvrf.stderrText.end(), '\n'), 1)
+      << s.netvrf.stderrText;
+  EXPECT_EQ(state(), s.before);
+  // A DEL gets past a stopped netvrfd: the plugin does it.
+  EXPECT_TRUE(chain(list).del(inv_).ok());
+}
+
+TEST_F(CniDelegation, AnUnknownDaemonValueIsCode7) {
+  CniChain c = chain(conflist({{"vrf", "red"}, {"daemon", "sometimes"}}));
+  CniCall a = c.call("ADD", c.configFor(1, nullptr, {}), inv_);
+  EXPECT_EQ(a.out["code"], 7) << a.stdoutText;
+  EXPECT_NE(a.out.value("msg", "").find("\"daemon\""), std::string::npos) << a.stdoutText;
+}
+
+TEST_F(CniDelegation, WithoutVrfSupportNetvrfdsRefusalIsCode100AndNothingIsFollowed) {
+  NETVRF_REQUIRE(missingVrfFreeKernel());
+  SystemBus bus;
+  Netvrfd d(kQuiet, {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  inv_.env = {bus.env()};
+  inv_.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=nvcni-nosupport";
+  Step s = netvrfAfterBridge(conflist({{"vrf", "red"}, {"daemon", "required"}}));
+  ASSERT_TRUE(s.bridge.ok()) << s.bridge.stdoutText << s.bridge.stderrText;
+  EXPECT_EQ(s.netvrf.out["code"], 100) << s.netvrf.stdoutText;
+  EXPECT_NE(s.netvrf.out.value("msg", "").find("netvrfd: "), std::string::npos)
+      << s.netvrf.stdoutText;
+  EXPECT_EQ(s.netvrf.out.value("details", ""), "org.netvrf1.Error.NotSupported");
+  EXPECT_EQ(state(), s.before);
+  EXPECT_TRUE(listed(bus, "default_nvcni-nosupport").is_null()) << "a failed ADD stayed followed";
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+// With real VRFs (the VM).
+
+class CniDelegationKernel : public CniDelegation {
+ protected:
+  void SetUp() override {
+    NETVRF_REQUIRE(missingVrf());
+    CniDelegation::SetUp();
+  }
+  std::string in(const std::string& command) { return sh("ip -n " + nsName_ + " " + command); }
+};
+
+TEST_F(CniDelegationKernel, NetvrfdAttachesThePodShowsItFollowsItAndForgetsItAtDel) {
+  SystemBus bus;
+  Netvrfd d(kQuiet, {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  inv_.env = {bus.env()};
+  inv_.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1";
+  CniChain c = chain(conflist({{"vrf", "red"}, {"daemon", "required"}}, /*ipv6=*/true));
+  CniCall a = c.add(inv_);
+  ASSERT_TRUE(a.ok()) << a.plugin << ": " << a.stdoutText << a.stderrText << d.log();
+  EXPECT_EQ(a.out["interfaces"].back()["name"], "red");
+  EXPECT_TRUE(a.out["interfaces"].back().contains("mac")) << a.stdoutText;
+
+  // The same work as the plugin's own: routes v4 and v6, the rule; netvrfd's table files.
+  EXPECT_NE(in("link show eth0").find("master red"), std::string::npos);
+  std::string v4 = in("route show vrf red");
+  EXPECT_NE(v4.find("default via 192.0.2.1 dev eth0"), std::string::npos) << v4;
+  EXPECT_NE(v4.find("198.51.100.0/24 via 192.0.2.254 dev eth0"), std::string::npos) << v4;
+  EXPECT_NE(in("-6 route show vrf red").find("default via 2001:db8:1::1"), std::string::npos);
+  EXPECT_NE(in("rule").find("lookup 1001"), std::string::npos) << in("rule");
+  EXPECT_NE(sh("cat " + d.dir() + "/tables.json").find("\"red\": 1001"), std::string::npos);
+  EXPECT_EQ(tablesFile().find("red"), std::string::npos) << "the plugin allocated as well";
+
+  // netvrfd shows it, under the pod's name, with the runtime's path of its namespace.
+  json pod = listed(bus, "default_web-1");
+  ASSERT_FALSE(pod.is_null()) << netvrfctl(bus, {"list"}).out;
+  EXPECT_EQ(pod["runtime"], "cni");
+  EXPECT_EQ(pod["id"], inv_.containerId);
+  EXPECT_EQ(pod["state"], "registered");
+  EXPECT_EQ(pod["vrf"], "red");
+  EXPECT_EQ(pod["netns"], nsName_);
+  CniCall ok = c.call("CHECK", c.configFor(1, c.result(), {}), inv_);
+  EXPECT_TRUE(ok.ok()) << ok.stdoutText << ok.stderrText;
+
+  // It follows the pod: an interface taken out of the VRF behind its back goes back.
+  ASSERT_EQ(run({"ip", "-n", nsName_, "link", "set", "eth0", "nomaster"}).status, 0);
+  EXPECT_TRUE(eventually([&] {
+    return in("link show eth0").find("master red") != std::string::npos;
+  })) << d.log();
+
+  // netvrf's DEL alone first (the whole chain's would delete eth0 after it).
+  CniCall del = c.call("DEL", c.configFor(1, c.result(), {}), inv_);
+  EXPECT_TRUE(del.ok()) << del.stdoutText << del.stderrText;
+  EXPECT_EQ(in("-o link show type vrf"), "") << "the VRF netvrfd made is gone";
+  EXPECT_EQ(in("route show default").find("default via 192.0.2.1"), 0u)
+      << "the routes went back to the main table: " << in("route show table all");
+  EXPECT_TRUE(listed(bus, "default_web-1").is_null()) << "still followed after DEL";
+  EXPECT_TRUE(c.del(inv_).ok()) << "the chain's DEL";
+  EXPECT_TRUE(c.del(inv_).ok()) << "DEL again";
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+TEST_F(CniDelegationKernel, ANamespaceRemovedWithoutDelIsForgotten) {
+  SystemBus bus;
+  Netvrfd d(kQuiet, {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  inv_.env = {bus.env()};
+  inv_.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2";
+  CniChain c = chain(conflist({{"vrf", "red"}}));  // "preferred", the default
+  CniCall a = c.add(inv_);
+  ASSERT_TRUE(a.ok()) << a.plugin << ": " << a.stdoutText << a.stderrText << d.log();
+  ASSERT_FALSE(listed(bus, "default_web-2").is_null()) << "preferred did not use netvrfd";
+  // The runtime removes the namespace and never calls DEL (it crashed): netvrfd lets it go.
+  ASSERT_EQ(run({"ip", "netns", "del", nsName_}).status, 0);
+  nsName_.clear();
+  EXPECT_TRUE(eventually([&] { return listed(bus, "default_web-2").is_null(); })) << d.log();
+  EXPECT_NE(d.log().find("no longer holds its namespace"), std::string::npos) << d.log();
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+TEST_F(CniDelegationKernel, AnAddThatFailsInNetvrfdLeavesNothingFollowed) {
+  SystemBus bus;
+  Netvrfd d(kQuiet, {bus.env()});
+  ASSERT_TRUE(d.startReady()) << d.log();
+  inv_.env = {bus.env()};
+  inv_.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-3";
+  ASSERT_EQ(
+      run({"ip", "-n", nsName_, "link", "add", "other", "type", "vrf", "table", "1100"}).status, 0);
+  Step s = netvrfAfterBridge(conflist({{"vrf", "red"}, {"table", 1100}, {"daemon", "required"}}));
+  ASSERT_TRUE(s.bridge.ok()) << s.bridge.stdoutText << s.bridge.stderrText;
+  EXPECT_EQ(s.netvrf.out["code"], 101) << s.netvrf.stdoutText;
+  EXPECT_EQ(state(), s.before);
+  EXPECT_TRUE(listed(bus, "default_web-3").is_null()) << "a failed ADD stayed followed";
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+}  // namespace
+}  // namespace netvrf::test
