@@ -3,8 +3,13 @@
 // tests/integration/cni_plugin_test.cpp (host) and tests/vm (with VRFs).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
 
+#include "conflist.hpp"
 #include "delegate.hpp"
 #include "plugin.hpp"
 #include "request.hpp"
@@ -252,6 +257,55 @@ TEST(CniDaemon, PodsAreNamedAsNetvrfdNamesContainerdsPods) {
   EXPECT_EQ(podNameOf(parseRequest(envOf(env), conf.dump())), "kube-system_coredns-7db6");
   env["CNI_ARGS"] = "K8S_POD_NAMESPACE=;K8S_POD_NAME=web";
   EXPECT_EQ(podNameOf(parseRequest(envOf(env), conf.dump())), "");
+}
+
+TEST(CniConflist, NetvrfGoesLastOnceWithThePodAnnotationsCapability) {
+  json list = {{"cniVersion", "1.0.0"},
+               {"name", "pods"},
+               {"plugins", {{{"type", "bridge"}}, {{"type", "portmap"}}}}};
+  auto added = withNetvrf(list);
+  ASSERT_TRUE(added);
+  EXPECT_EQ((*added)["plugins"].size(), 3u);
+  EXPECT_EQ((*added)["plugins"][2],
+            json({{"type", "netvrf"}, {"capabilities", {{kAnnotationsCapability, true}}}}));
+  EXPECT_EQ((*added)["name"], "pods");
+  EXPECT_FALSE(withNetvrf(*added)) << "twice";
+}
+
+TEST(CniConflist, ASinglePluginBecomesAListAndOtherShapesAreRefused) {
+  json single = {{"cniVersion", "0.4.0"}, {"name", "n"}, {"type", "bridge"}, {"bridge", "cni0"}};
+  auto list = withNetvrf(single);
+  ASSERT_TRUE(list);
+  EXPECT_EQ(*list,
+            json({{"cniVersion", "0.4.0"},
+                  {"name", "n"},
+                  {"plugins",
+                   {{{"type", "bridge"}, {"bridge", "cni0"}},
+                    {{"type", "netvrf"}, {"capabilities", {{kAnnotationsCapability, true}}}}}}}));
+  EXPECT_EQ(codeOf([] { withNetvrf(json::array()); }), kInvalidConfig);
+  EXPECT_EQ(codeOf([] { withNetvrf({{"name", "n"}}); }), kInvalidConfig);
+  EXPECT_EQ(codeOf([] { withNetvrf({{"plugins", json::array()}}); }), kInvalidConfig);
+}
+
+TEST(CniConflist, InstallEditsTheFileTheRuntimeLoadsAndOnlyOnce) {
+  std::string dir = ::testing::TempDir() + "netvrf-conflist-" + std::to_string(getpid());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  EXPECT_EQ(codeOf([&] { installInto(dir); }), kIoFailure) << "no file yet";
+  std::ofstream(dir + "/20-other.conflist") << R"({"name": "b", "plugins": [{"type": "ptp"}]})";
+  std::ofstream(dir + "/10-pods.conf") << R"({"name": "a", "type": "bridge"})";
+  std::ofstream(dir + "/00-readme.txt") << "not a network";
+  EXPECT_EQ(networkFileIn(dir), dir + "/10-pods.conf");
+  EXPECT_NE(installInto(dir).find("made " + dir + "/10-pods.conflist"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(dir + "/10-pods.conf.netvrf-orig"));
+  EXPECT_EQ(networkFileIn(dir), dir + "/10-pods.conflist");
+  std::ifstream in(dir + "/10-pods.conflist");
+  json made = json::parse(in);
+  EXPECT_EQ(made["plugins"].back()["type"], "netvrf");
+  EXPECT_EQ(installInto(dir), dir + "/10-pods.conflist has netvrf already");
+  std::ifstream other(dir + "/20-other.conflist");
+  EXPECT_EQ(json::parse(other)["plugins"].size(), 1u) << "only the first file is the runtime's";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

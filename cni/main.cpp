@@ -8,11 +8,29 @@
 #include <iterator>
 #include <string>
 
+#include "conflist.hpp"
 #include "plugin.hpp"
 #include "spec.hpp"
 
-int main() {
+int main(int argc, char** argv) {
   using namespace netvrf::cni;
+  // Not CNI (runtimes pass no arguments): the DaemonSet's node set-up adds netvrf to the
+  // network configuration the runtime loads.
+  if (argc == 3 && std::string(argv[1]) == "install-conflist") {
+    try {
+      std::printf("netvrf: %s\n", installInto(argv[2]).c_str());
+      return 0;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "netvrf: %s\n", e.what());
+      return 1;
+    }
+  }
+  if (argc > 1) {
+    std::fprintf(stderr,
+                 "netvrf: a CNI plugin, run by container runtimes without arguments; or: netvrf "
+                 "install-conflist DIR\n");
+    return 2;
+  }
   std::string input(std::istreambuf_iterator<char>(std::cin), {});
   std::string version;
   try {
