@@ -101,6 +101,11 @@ TEST_F(Manifest, NetvrfdReachesEveryPathOfItsDefaultsOnTheNodeAndItsMountsReachT
   }
   auto [node, propagation] = nodePathOf(d, real(conf["netns_dir"]));
   EXPECT_EQ(propagation, "Bidirectional") << "netvrfd's mounts would not reach the node";
+  // The runtimes' namespaces mounted after it started must reach it (Docker's SandboxKey).
+  for (std::string path : {"/run/docker/netns", "/run/containerd"}) {
+    auto [runtimeNode, runtimePropagation] = nodePathOf(d, path);
+    EXPECT_NE(runtimePropagation, "") << path << ": the node's later mounts would not reach it";
+  }
 }
 
 TEST_F(Manifest, TheNodeSetUpWritesTheNodesCniAndBusDirectories) {
