@@ -112,6 +112,19 @@ TEST(Image, NetvrfdInTheDaemonSetsContainerRegistersTheHostsContainersAndStopsCl
       std::filesystem::remove_all(state);
     }
   } removed{docker, name, stateDir};
+  // A container takes the host's /run with propagation only when the mount holding it is
+  // shared, as systemd makes every mount of a node at boot; a machine without systemd as PID 1
+  // leaves / private. Made shared (/ alone) for this test, private again after it.
+  struct SharedRoot {
+    bool changed = false;
+    SharedRoot() {
+      if (run({"findmnt", "-no", "PROPAGATION", "/"}).out == "private\n")
+        changed = run({"mount", "--make-shared", "/"}).status == 0;
+    }
+    ~SharedRoot() {
+      if (changed) run({"mount", "--make-private", "/"});
+    }
+  } sharedRoot;
   Result started = docker.cli(argv);
   ASSERT_EQ(started.status, 0) << started.out;
   auto logs = [&] { return docker.cli({"logs", name}).out; };

@@ -2,6 +2,7 @@
 // ("daemon" in its configuration; AttachSandbox, ReleaseSandbox). CniDelegation.* on the host
 // (no netvrfd, no VRF support), CniDelegationKernel.* in the VM with real VRFs.
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "cni_fixture.hpp"
@@ -31,6 +32,17 @@ class CniDelegation : public CniFixture {
   }
   static constexpr const char* kQuiet = R"({"docker": {"enabled": false},
                                              "containerd": {"enabled": false}})";
+
+  // A netvrfd on a private bus; the plugin's invocations name that bus, for pod default_<pod>.
+  void startNetvrfd(const std::string& pod) {
+    bus_ = std::make_unique<SystemBus>();
+    netvrfd_ = std::make_unique<Netvrfd>(kQuiet, std::vector<std::string>{bus_->env()});
+    ASSERT_TRUE(netvrfd_->startReady()) << netvrfd_->log();
+    inv_.env = {bus_->env()};
+    inv_.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=" + pod;
+  }
+  std::unique_ptr<SystemBus> bus_;
+  std::unique_ptr<Netvrfd> netvrfd_;  // after the bus: it goes first
 };
 
 TEST_F(CniDelegation, RequiredWithoutNetvrfdIsCode11AndChangesNothing) {
@@ -56,11 +68,9 @@ TEST_F(CniDelegation, AnUnknownDaemonValueIsCode7) {
 
 TEST_F(CniDelegation, WithoutVrfSupportNetvrfdsRefusalIsCode100AndNothingIsFollowed) {
   NETVRF_REQUIRE(missingVrfFreeKernel());
-  SystemBus bus;
-  Netvrfd d(kQuiet, {bus.env()});
-  ASSERT_TRUE(d.startReady()) << d.log();
-  inv_.env = {bus.env()};
-  inv_.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=nvcni-nosupport";
+  ASSERT_NO_FATAL_FAILURE(startNetvrfd("nvcni-nosupport"));
+  SystemBus& bus = *bus_;
+  Netvrfd& d = *netvrfd_;
   Step s = netvrfAfterBridge(conflist({{"vrf", "red"}, {"daemon", "required"}}));
   ASSERT_TRUE(s.bridge.ok()) << s.bridge.stdoutText << s.bridge.stderrText;
   EXPECT_EQ(s.netvrf.out["code"], 100) << s.netvrf.stdoutText;
@@ -84,11 +94,9 @@ class CniDelegationKernel : public CniDelegation {
 };
 
 TEST_F(CniDelegationKernel, NetvrfdAttachesThePodShowsItFollowsItAndForgetsItAtDel) {
-  SystemBus bus;
-  Netvrfd d(kQuiet, {bus.env()});
-  ASSERT_TRUE(d.startReady()) << d.log();
-  inv_.env = {bus.env()};
-  inv_.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-1";
+  ASSERT_NO_FATAL_FAILURE(startNetvrfd("web-1"));
+  SystemBus& bus = *bus_;
+  Netvrfd& d = *netvrfd_;
   CniChain c = chain(conflist({{"vrf", "red"}, {"daemon", "required"}}, /*ipv6=*/true));
   CniCall a = c.add(inv_);
   ASSERT_TRUE(a.ok()) << a.plugin << ": " << a.stdoutText << a.stderrText << d.log();
@@ -135,11 +143,9 @@ TEST_F(CniDelegationKernel, NetvrfdAttachesThePodShowsItFollowsItAndForgetsItAtD
 }
 
 TEST_F(CniDelegationKernel, ANamespaceRemovedWithoutDelIsForgotten) {
-  SystemBus bus;
-  Netvrfd d(kQuiet, {bus.env()});
-  ASSERT_TRUE(d.startReady()) << d.log();
-  inv_.env = {bus.env()};
-  inv_.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-2";
+  ASSERT_NO_FATAL_FAILURE(startNetvrfd("web-2"));
+  SystemBus& bus = *bus_;
+  Netvrfd& d = *netvrfd_;
   CniChain c = chain(conflist({{"vrf", "red"}}));  // "preferred", the default
   CniCall a = c.add(inv_);
   ASSERT_TRUE(a.ok()) << a.plugin << ": " << a.stdoutText << a.stderrText << d.log();
@@ -153,11 +159,9 @@ TEST_F(CniDelegationKernel, ANamespaceRemovedWithoutDelIsForgotten) {
 }
 
 TEST_F(CniDelegationKernel, AnAddThatFailsInNetvrfdLeavesNothingFollowed) {
-  SystemBus bus;
-  Netvrfd d(kQuiet, {bus.env()});
-  ASSERT_TRUE(d.startReady()) << d.log();
-  inv_.env = {bus.env()};
-  inv_.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-3";
+  ASSERT_NO_FATAL_FAILURE(startNetvrfd("web-3"));
+  SystemBus& bus = *bus_;
+  Netvrfd& d = *netvrfd_;
   ASSERT_EQ(
       run({"ip", "-n", nsName_, "link", "add", "other", "type", "vrf", "table", "1100"}).status, 0);
   Step s = netvrfAfterBridge(conflist({{"vrf", "red"}, {"table", 1100}, {"daemon", "required"}}));
