@@ -7,11 +7,9 @@
 #include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "harness.hpp"
 
@@ -43,15 +41,6 @@ std::vector<Mount> daemonSetMounts() {
         out.push_back({hostPaths.at(m["name"].as<std::string>()), m["mountPath"].as<std::string>(),
                        m["mountPropagation"] ? m["mountPropagation"].as<std::string>() : ""});
   return out;
-}
-
-template <typename F>
-bool eventually(F done, int tenths = 100) {
-  for (int i = 0; i < tenths; ++i) {
-    if (done()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  return done();
 }
 
 TEST(Image, NetvrfdInTheDaemonSetsContainerRegistersTheHostsContainersAndStopsCleanly) {
@@ -128,13 +117,13 @@ TEST(Image, NetvrfdInTheDaemonSetsContainerRegistersTheHostsContainersAndStopsCl
   Result started = docker.cli(argv);
   ASSERT_EQ(started.status, 0) << started.out;
   auto logs = [&] { return docker.cli({"logs", name}).out; };
-  ASSERT_TRUE(eventually([&] { return logs().find("netvrfd: ready") != std::string::npos; }))
+  ASSERT_TRUE(waitUntil([&] { return logs().find("netvrfd: ready") != std::string::npos; }))
       << logs();
 
   // A container started on the host: its entry is the host's.
   std::string web = docker.uniqueName("imgweb");
   docker.runDetached(web, {}, {"sleep", "300"});
-  ASSERT_TRUE(eventually([&] { return ipNetnsLists(web); })) << logs();
+  ASSERT_TRUE(waitUntil([&] { return ipNetnsLists(web); })) << logs();
   auto ns = docker.ns(web);
   ASSERT_TRUE(ns);
   EXPECT_EQ(entryNs(web), ns) << "the host's entry is not the container's namespace";
@@ -148,7 +137,7 @@ TEST(Image, NetvrfdInTheDaemonSetsContainerRegistersTheHostsContainersAndStopsCl
   // The container goes while netvrfd is away; its next start clears the entry.
   docker.remove(web);
   ASSERT_EQ(docker.cli({"start", name}).status, 0);
-  EXPECT_TRUE(eventually([&] { return !entryExists(web); })) << logs();
+  EXPECT_TRUE(waitUntil([&] { return !entryExists(web); })) << logs();
   EXPECT_NE(logs().find("removed stale entry"), std::string::npos) << logs();
 }
 

@@ -1,9 +1,7 @@
 // netvrf, the CNI plugin, handing its work to a running netvrfd over a private system bus
 // ("daemon" in its configuration; AttachSandbox, ReleaseSandbox). CniDelegation.* on the host
 // (no netvrfd, no VRF support), CniDelegationKernel.* in the VM with real VRFs.
-#include <chrono>
 #include <memory>
-#include <thread>
 
 #include "cni_fixture.hpp"
 
@@ -20,15 +18,6 @@ class CniDelegation : public CniFixture {
       for (const auto& c : all)
         if (c["name"] == name) return c;
     return nullptr;
-  }
-  // Waits up to 10 s for `done`.
-  template <typename F>
-  static bool eventually(F done) {
-    for (int i = 0; i < 100; ++i) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return done();
   }
   static constexpr const char* kQuiet = R"({"docker": {"enabled": false},
                                              "containerd": {"enabled": false}})";
@@ -126,7 +115,7 @@ TEST_F(CniDelegationKernel, NetvrfdAttachesThePodShowsItFollowsItAndForgetsItAtD
 
   // It follows the pod: an interface taken out of the VRF behind its back goes back.
   ASSERT_EQ(run({"ip", "-n", nsName_, "link", "set", "eth0", "nomaster"}).status, 0);
-  EXPECT_TRUE(eventually([&] {
+  EXPECT_TRUE(waitUntil([&] {
     return in("link show eth0").find("master red") != std::string::npos;
   })) << d.log();
 
@@ -153,7 +142,7 @@ TEST_F(CniDelegationKernel, ANamespaceRemovedWithoutDelIsForgotten) {
   // The runtime removes the namespace and never calls DEL (it crashed): netvrfd lets it go.
   ASSERT_EQ(run({"ip", "netns", "del", nsName_}).status, 0);
   nsName_.clear();
-  EXPECT_TRUE(eventually([&] { return listed(bus, "default_web-2").is_null(); })) << d.log();
+  EXPECT_TRUE(waitUntil([&] { return listed(bus, "default_web-2").is_null(); })) << d.log();
   EXPECT_NE(d.log().find("no longer holds its namespace"), std::string::npos) << d.log();
   EXPECT_EQ(d.stop(), 0) << d.log();
 }
