@@ -107,12 +107,13 @@ class CniFixture : public ::testing::Test {
     std::string before;
     CniCall netvrf;
   };
-  Step netvrfAfterBridge(const json& list) {
+  // `plugins`: where netvrf is found (a wrapper of the test's), the build's by default.
+  Step netvrfAfterBridge(const json& list, const std::string& plugins = netvrfPluginDir()) {
     Step s;
     s.bridge = bridgeOf(list).add(inv_);
     if (!s.bridge.ok()) return s;
     s.before = state();
-    CniChain c = chain(list);
+    CniChain c(list, {plugins, kDebianCniDir});
     s.netvrf = c.call("ADD", c.configFor(1, s.bridge.out, {}), inv_);
     return s;
   }

@@ -188,5 +188,59 @@ TEST_F(CniKernel, ATakenTableIsCode101AndChangesNothing) {
   EXPECT_EQ(state(), s.before);
 }
 
+TEST_F(CniKernel, EcmpRoutesMoveWithAllTheirNexthops) {
+  json list = conflist({{"vrf", "red"}});
+  CniCall bridge = bridgeOf(list).add(inv_);
+  ASSERT_TRUE(bridge.ok()) << bridge.stdoutText << bridge.stderrText;
+  // A route CNI's results cannot express, as another plugin or the pod's own set-up leaves it.
+  ASSERT_EQ(run({"ip", "-n", nsName_, "route", "add", "203.0.113.0/24", "nexthop", "via",
+                 "192.0.2.252", "dev", "eth0", "nexthop", "via", "192.0.2.253", "dev", "eth0"})
+                .status,
+            0);
+  CniChain c = chain(list);
+  CniCall a = c.call("ADD", c.configFor(1, bridge.out, {}), inv_);
+  ASSERT_TRUE(a.ok()) << a.stdoutText << a.stderrText;
+  std::string moved = in("route show vrf red 203.0.113.0/24");
+  EXPECT_NE(moved.find("nexthop via 192.0.2.252 dev eth0"), std::string::npos) << moved;
+  EXPECT_NE(moved.find("nexthop via 192.0.2.253 dev eth0"), std::string::npos) << moved;
+  EXPECT_EQ(in("route show 203.0.113.0/24"), "") << "it stayed in the main table";
+  EXPECT_TRUE(c.del(inv_).ok());
+}
+
+// A step that fails after the VRF exists and the interface is in it with its routes: the pod's
+// /proc/sys is read-only to the plugin (as inside a container with a read-only /proc/sys), so
+// the step that turns on the accept sysctls fails. (keep_addr_on_down, which the move sets, is
+// on already.) Code 102, everything rolled back, and the runtime's DEL after it is clean.
+TEST_F(CniKernel, AnAddFailingHalfWayIsRolledBackAndDelIsStillClean) {
+  std::string plugins = dir_.path() + "/plugins";
+  std::filesystem::create_directory(plugins);
+  {
+    std::ofstream w(plugins + "/netvrf");
+    w << "#!/bin/sh\nexec unshare --mount sh -c "
+         "'mount --bind -o ro /proc/sys /proc/sys && exec \"$0\"' "
+      << netvrfPluginDir() << "/netvrf\n";
+  }
+  std::filesystem::permissions(plugins + "/netvrf", std::filesystem::perms::owner_all);
+  ASSERT_EQ(run({"ip", "netns", "exec", nsName_, "sysctl", "-qw",
+                 "net.ipv6.conf.default.keep_addr_on_down=1"})
+                .status,
+            0);
+  json list = conflist({{"vrf", "red"}}, /*ipv6=*/true);
+  Step s = netvrfAfterBridge(list, plugins);
+  ASSERT_TRUE(s.bridge.ok()) << s.bridge.stdoutText << s.bridge.stderrText;
+  const CniCall& n = s.netvrf;
+  EXPECT_EQ(n.out["code"], 102) << n.stdoutText << n.stderrText;
+  std::string msg = n.out.value("msg", "");
+  EXPECT_NE(msg.find("accept connections through VRF red"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("rolled back"), std::string::npos) << msg;
+  EXPECT_EQ(state(), s.before) << "the failed ADD left changes behind";
+  EXPECT_EQ(vrfs(), "");
+  EXPECT_EQ(tablesFile().find("red"), std::string::npos) << "a table stayed handed out";
+  CniChain full = chain(list);
+  EXPECT_TRUE(full.del(inv_).ok());
+  EXPECT_EQ(in("-o link show type veth"), "") << "bridge's DEL did not run";
+  EXPECT_TRUE(full.del(inv_).ok());
+}
+
 }  // namespace
 }  // namespace netvrf::test
