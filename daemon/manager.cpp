@@ -10,9 +10,10 @@
 namespace netvrf {
 
 Manager::Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, RequestStore& requests,
-                 const Config& config)
+                 SandboxStore& sandboxes, const Config& config)
     : netnsDir_(netnsDir),
       requests_(requests),
+      sandboxes_(sandboxes),
       registry_(loop, netnsDir, store, config, registryEvents()),
       networks_([this] { changed(); }),
       attachments_(registry_, attachmentEvents()),
@@ -85,6 +86,7 @@ void Manager::unregistered(const std::string& key) {
 void Manager::forgotten(const std::string& key) {
   drift_.stop(key);
   attachments_.erase(key);
+  sandboxForgotten(key);
   if (onContainerGone) onContainerGone(key);
 }
 
@@ -175,36 +177,6 @@ std::string Manager::summary() const {
 std::string Manager::describeJson() const {
   return netvrf::describeJson(
       {containers(), networks_.json(), hostVrfs_, requests_.all(), registry_.runtimes(), summary()});
-}
-
-// Pod sandboxes.
-
-void Manager::releaseSandbox(const std::string& id, const std::string& vrf,
-                             Then<SandboxReleased> reply) {
-  std::string key = NetnsRegistry::keyOf(NetnsRegistry::kSandboxRuntime, id);
-  const Binding* b = registry_.find(key);
-  if (!b || b->state != BindingState::Registered) {
-    reply(Done<SandboxReleased>{SandboxReleased{}, "", {}});
-    return;
-  }
-  Target* t = attachments_.find(key);
-  auto release = [this, id, reply](std::vector<std::string> left) {
-    registry_.releaseSandbox(id, "its CNI DEL");
-    reply(Done<SandboxReleased>{SandboxReleased{true, std::move(left)}, "", {}});
-  };
-  bool inside = t && (t->attach != AttachState::None || !t->interfaceParts.empty());
-  if (!inside || !worker_) {
-    release({});  // a host leg goes with it (unregistered())
-    return;
-  }
-  attachments_.detach(key, *t, registry_.openEntry(*b),
-                      vrf.empty() ? std::nullopt : std::optional<std::string>(vrf),
-                      [release, reply](Done<InsideDetachResult> d) {
-                        if (d)
-                          release(d.value->vrfs);
-                        else
-                          reply(Done<SandboxReleased>::failed(d.error, d.errorKind));
-                      });
 }
 
 // The host's VRFs.

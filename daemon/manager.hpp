@@ -10,18 +10,19 @@
 #include "attach/jobs.hpp"
 #include "common/log.hpp"
 #include "config.hpp"
+#include "firewall/firewall.hpp"
+#include "links/drift.hpp"
 #include "loop/event_loop.hpp"
 #include "netns/netns_dir.hpp"
 #include "netns/ownership.hpp"
 #include "networks/networks.hpp"
 #include "registry/netns_registry.hpp"
 #include "runtime/container_event.hpp"
-#include "firewall/firewall.hpp"
-#include "links/drift.hpp"
 #include "targets/api_requests.hpp"
 #include "targets/attachments.hpp"
 #include "targets/reconciler.hpp"
 #include "targets/requests.hpp"
+#include "targets/sandbox_store.hpp"
 #include "views/container_view.hpp"
 
 namespace netvrf {
@@ -36,7 +37,7 @@ namespace netvrf {
 class Manager {
  public:
   Manager(EventLoop& loop, NetnsDir& netnsDir, OwnershipStore& store, RequestStore& requests,
-          const Config& config);
+          SandboxStore& sandboxes, const Config& config);
 
   // At start: keeps the entries of a previous run whose container still runs, removes the
   // others (their container died while netvrfd was down).
@@ -151,13 +152,22 @@ class Manager {
     return registry_.registerProcess(name, pid);
   }
   Found unregisterProcess(const std::string& name) { return registry_.unregisterProcess(name); }
-  // Pod sandboxes from the CNI plugin (runtime "cni", NetnsRegistry::registerSandbox): followed
-  // from its ADD, attached with requestAttach(temporary) or requestAttachHost, so they show and
-  // are looked after as containers are. `fresh`: not followed before this ADD.
-  Found followSandbox(const std::string& id, const std::string& name, const std::string& path,
-                      Fd netns, bool& fresh) {
-    return registry_.registerSandbox(id, name, path, std::move(netns), fresh);
-  }
+  // Pod sandboxes from the CNI plugin (runtime "cni", NetnsRegistry::registerSandbox, and
+  // manager_sandboxes.cpp): followed from its ADD and attached for as long as it lasts, so
+  // they show and are looked after as containers are; what was asked is kept in the state
+  // directory (targets/sandbox_store.hpp), and a restarted netvrfd follows them again.
+  struct SandboxAdd {
+    std::string id, name, path;  // the CNI container id, as shown, CNI_NETNS
+    Fd netns;                    // the plugin's open CNI_NETNS
+  };
+  // Its ADD. Refused (registerSandbox's errors): returned, nothing done. An attach that fails
+  // (through `reply`, or thrown as requestAttachHost throws) leaves the sandbox followed only if
+  // it was before.
+  Found attachSandbox(SandboxAdd add, InsideRequest req, Then<InsideResult> reply);
+  Found attachSandboxHost(SandboxAdd add, HostSideRequest req, Then<HostSideResult> reply);
+  // At start: the sandboxes of the last run whose path still holds their namespace are followed
+  // and attached again; the others' records go.
+  void restoreSandboxes();
   // Its DEL: detached from `vrf` (every VRF when empty) inside its namespace, its host leg
   // removed, and no longer followed. `reply` gets the VRFs it left, or `known` false when
   // sandbox `id` is not followed (netvrfd did not see its ADD).
@@ -166,10 +176,6 @@ class Manager {
     std::vector<std::string> vrfs;
   };
   void releaseSandbox(const std::string& id, const std::string& vrf, Then<SandboxReleased> reply);
-  // An ADD that failed: followed only if it was before.
-  void dropSandbox(const std::string& id, const std::string& why) {
-    registry_.releaseSandbox(id, why);
-  }
   using NamespaceView = NetnsRegistry::NamespaceView;
   std::vector<NamespaceView> namespaces() const { return registry_.namespaces(); }
 
@@ -188,9 +194,15 @@ class Manager {
   void containerChanged(const Target& t);
   void bindingChanged(const std::string& key);  // with or without a Target
   ContainerView viewOf(const Binding& b, const Target* t) const;
+  // After a sandbox's attach: its record is kept, or (it failed and the sandbox was not
+  // followed before) it is no longer followed.
+  void sandboxAttached(const std::string& id, bool fresh, const StoredRequest& want, bool ok);
+  void sandboxForgotten(const std::string& key);
+  void removeSandboxRecord(const std::string& id);  // a failure is logged
 
   NetnsDir& netnsDir_;
   RequestStore& requests_;
+  SandboxStore& sandboxes_;
   NetnsRegistry registry_;
   Networks networks_;
   Attachments attachments_;

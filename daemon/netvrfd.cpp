@@ -122,7 +122,8 @@ int run(const Options& opts) {
   store.prepare();
 
   RequestStore requests(config.vrf.requestsFile);  // what users asked for, kept across restarts
-  Manager manager(loop, netnsDir, store, requests, config);
+  SandboxStore sandboxes(config.stateDir);         // pods the CNI plugin handed over, this boot
+  Manager manager(loop, netnsDir, store, requests, sandboxes, config);
   manager.adoptPrevious();
 
   Mailbox<RuntimeEvent> mailbox(loop, [&](RuntimeEvent e) {
@@ -145,6 +146,7 @@ int run(const Options& opts) {
       [&](const std::vector<HostVrf>& vrfs) { manager.hostVrfsSeen(vrfs); });
   manager.setWorker(&attachWorker);
   manager.watchHostLinks();
+  manager.restoreSandboxes();
 
   // The API. Without a system bus netvrfd still does its job, and connects once there is one.
   BusKeeper bus(loop, manager);

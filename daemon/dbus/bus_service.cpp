@@ -244,30 +244,29 @@ void BusService::AttachSandbox(sdbus::Result<std::vector<std::string>, uint32_t>
       throw sdbus::Error(kInvalidArgument,
                          "option 'temporary' does not apply: a sandbox's attach lasts as it does");
     AttachOptions o = parseAttachOptions(vrf, options);
-    bool fresh = false;
-    auto found = manager_.followSandbox(id, name, path, Fd(netns.release()), fresh);
-    if (found.key.empty()) throw sdbus::Error(errorNameFor(found.why), found.error);
-    // A failed ADD leaves nothing behind: the runtime tears the sandbox down.
-    auto failed = [this, id, fresh](auto& r, const auto& d) {
-      if (fresh) manager_.dropSandbox(id, "its CNI ADD failed");
+    Manager::SandboxAdd add{id, name, path, Fd(netns.release())};
+    auto failed = [](auto& r, const auto& d) {
       r.returnError(sdbus::Error(errorNameFor(d.errorKind), d.error));
     };
+    Found found;
     if (o.host)
-      manager_.requestAttachHost(found.key, std::move(o.leg), true,
-                                 later(reply, [failed](auto& r, const Done<HostSideResult>& d) {
-                                   if (d)
-                                     r.returnResults({d.value->hostIfname}, d.value->vrf.table);
-                                   else
-                                     failed(r, d);
-                                 }));
+      found =
+          manager_.attachSandboxHost(std::move(add), std::move(o.leg),
+                                     later(reply, [failed](auto& r, const Done<HostSideResult>& d) {
+                                       if (d)
+                                         r.returnResults({d.value->hostIfname}, d.value->vrf.table);
+                                       else
+                                         failed(r, d);
+                                     }));
     else
-      manager_.requestAttach(found.key, std::move(o.inside), true,
-                             later(reply, [failed](auto& r, const Done<InsideResult>& d) {
-                               if (d)
-                                 r.returnResults(d.value->interfaces, d.value->vrf.table);
-                               else
-                                 failed(r, d);
-                             }));
+      found = manager_.attachSandbox(std::move(add), std::move(o.inside),
+                                     later(reply, [failed](auto& r, const Done<InsideResult>& d) {
+                                       if (d)
+                                         r.returnResults(d.value->interfaces, d.value->vrf.table);
+                                       else
+                                         failed(r, d);
+                                     }));
+    if (found.key.empty()) throw sdbus::Error(errorNameFor(found.why), found.error);
   });
 }
 

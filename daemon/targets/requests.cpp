@@ -13,7 +13,9 @@ namespace {
 using nlohmann::json;
 constexpr int kVersion = 1;
 
-json toJson(const StoredRequest& r) {
+}  // namespace
+
+json jsonOf(const StoredRequest& r) {
   json j = {{"runtime", r.runtime},
             {"name", r.name},
             {"part", toString(r.part)},
@@ -34,8 +36,7 @@ json toJson(const StoredRequest& r) {
   return j;
 }
 
-// Throws std::runtime_error with what is wrong with entry `j`.
-StoredRequest fromJson(const json& j) {
+StoredRequest storedRequestOf(const json& j) {
   StoredRequest r;
   r.runtime = j.at("runtime").get<std::string>();
   r.name = j.at("name").get<std::string>();
@@ -75,15 +76,13 @@ StoredRequest fromJson(const json& j) {
   return r;
 }
 
-}  // namespace
-
 const char* toString(StoredRequest::Part p) {
   return p == StoredRequest::Part::Inside ? "inside" : "host";
 }
 
 std::string requestsJson(const std::vector<StoredRequest>& requests) {
   json list = json::array();
-  for (const auto& r : requests) list.push_back(toJson(r));
+  for (const auto& r : requests) list.push_back(jsonOf(r));
   return list.dump();
 }
 
@@ -96,7 +95,7 @@ RequestStore::RequestStore(std::string path) : path_(std::move(path)) {
   size_t index = 0;
   for (const auto& j : doc["requests"]) {
     try {
-      StoredRequest r = fromJson(j);
+      StoredRequest r = storedRequestOf(j);
       if (find(r.runtime, r.name, r.part))
         throw std::runtime_error("a second request for the same container and part");
       requests_.push_back(std::move(r));
@@ -117,7 +116,7 @@ const StoredRequest* RequestStore::find(const std::string& runtime, const std::s
 
 void RequestStore::save(const std::vector<StoredRequest>& requests) const {
   json list = json::array();
-  for (const auto& r : requests) list.push_back(toJson(r));
+  for (const auto& r : requests) list.push_back(jsonOf(r));
   std::filesystem::path dir = std::filesystem::path(path_).parent_path();
   std::error_code ec;
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -63,7 +64,11 @@ class RequestStore {
   std::vector<StoredRequest> requests_;
 };
 
-// The JSON form of one request, as the file and Describe() show it.
+// The JSON form of requests, as the file and Describe() show them.
 std::string requestsJson(const std::vector<StoredRequest>& requests);
+// One request to and from its JSON form; storedRequestOf throws std::runtime_error (or
+// nlohmann::json::exception) naming what is wrong.
+nlohmann::json jsonOf(const StoredRequest& r);
+StoredRequest storedRequestOf(const nlohmann::json& j);
 
 }  // namespace netvrf

@@ -1,6 +1,8 @@
 // netvrf, the CNI plugin, handing its work to a running netvrfd over a private system bus
 // ("daemon" in its configuration; AttachSandbox, ReleaseSandbox). CniDelegation.* on the host
 // (no netvrfd, no VRF support), CniDelegationKernel.* in the VM with real VRFs.
+#include <csignal>
+#include <filesystem>
 #include <memory>
 
 #include "cni_fixture.hpp"
@@ -158,6 +160,70 @@ TEST_F(CniDelegationKernel, AnAddThatFailsInNetvrfdLeavesNothingFollowed) {
   EXPECT_EQ(s.netvrf.out["code"], 101) << s.netvrf.stdoutText;
   EXPECT_EQ(state(), s.before);
   EXPECT_TRUE(listed(bus, "default_web-3").is_null()) << "a failed ADD stayed followed";
+  EXPECT_EQ(d.stop(), 0) << d.log();
+}
+
+// netvrfd stopped (an upgrade) or killed: when it comes back it follows the pod again, from its
+// record in the state directory, with what the ADD asked for: listed in its VRF, an interface
+// released behind its back put back, and the DEL lets it go, record and all. A pod whose
+// namespace went while netvrfd was down is forgotten at its start.
+TEST_F(CniDelegationKernel, APodIsFollowedAgainAfterNetvrfdRestarts) {
+  ASSERT_NO_FATAL_FAILURE(startNetvrfd("web-4"));
+  SystemBus& bus = *bus_;
+  Netvrfd& d = *netvrfd_;
+  json list = conflist({{"vrf", "red"}, {"daemon", "required"}});
+  CniChain c = chain(list);
+  CniCall a = c.add(inv_);
+  ASSERT_TRUE(a.ok()) << a.plugin << ": " << a.stdoutText << a.stderrText << d.log();
+  // A second pod, on the same network, whose namespace goes while netvrfd is down.
+  std::string otherNs = nsName_ + "b";
+  ASSERT_EQ(run({"ip", "netns", "add", otherNs}).status, 0);
+  CniInvocation other = inv_;
+  other.netns = "/var/run/netns/" + otherNs;
+  other.containerId = inv_.containerId + "b";
+  other.args = "IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=web-5";
+  CniChain c2 = chain(list);
+  CniCall a2 = c2.add(other);
+  ASSERT_TRUE(a2.ok()) << a2.plugin << ": " << a2.stdoutText << a2.stderrText << d.log();
+  ASSERT_FALSE(listed(bus, "default_web-5").is_null()) << d.log();
+
+  auto followedInRed = [&] {
+    json pod;
+    bool ok = waitUntil([&] {
+      pod = listed(bus, "default_web-4");
+      return !pod.is_null() && pod["vrf"] == "red";
+    });
+    return ok && pod["runtime"] == "cni" && pod["netns"] == nsName_;
+  };
+  EXPECT_EQ(d.stop(), 0) << d.log();
+  ASSERT_EQ(run({"ip", "netns", "del", otherNs}).status, 0);
+  d.start();
+  ASSERT_TRUE(d.waitReady()) << d.log();
+  EXPECT_TRUE(followedInRed()) << netvrfctl(bus, {"list"}).out << d.log();
+  EXPECT_NE(d.log().find("followed again after netvrfd's restart"), std::string::npos) << d.log();
+  EXPECT_TRUE(listed(bus, "default_web-5").is_null()) << "a pod gone meanwhile came back";
+  EXPECT_NE(d.log().find("/var/run/netns/" + otherNs + " no longer holds its namespace"),
+            std::string::npos)
+      << d.log();
+  ASSERT_EQ(run({"ip", "-n", nsName_, "link", "set", "eth0", "nomaster"}).status, 0);
+  EXPECT_TRUE(waitUntil([&] {
+    return in("link show eth0").find("master red") != std::string::npos;
+  })) << d.log();
+
+  d.signal(SIGKILL);
+  d.wait();
+  d.start();
+  ASSERT_TRUE(d.waitReady()) << d.log();
+  EXPECT_TRUE(followedInRed()) << netvrfctl(bus, {"list"}).out << d.log();
+  std::string vrfs = in("-o link show type vrf");
+  EXPECT_EQ(std::count(vrfs.begin(), vrfs.end(), '\n'), 1) << vrfs;
+  EXPECT_NE(vrfs.find(" red: "), std::string::npos) << vrfs;
+
+  CniCall del = c.call("DEL", c.configFor(1, c.result(), {}), inv_);
+  EXPECT_TRUE(del.ok()) << del.stdoutText << del.stderrText;
+  EXPECT_TRUE(listed(bus, "default_web-4").is_null()) << "still followed after DEL";
+  EXPECT_TRUE(std::filesystem::is_empty(d.stateDir() + "/sandboxes")) << "records stayed";
+  EXPECT_TRUE(c.del(inv_).ok()) << "the chain's DEL";
   EXPECT_EQ(d.stop(), 0) << d.log();
 }
 

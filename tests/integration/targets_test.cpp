@@ -155,6 +155,7 @@ class Targets : public ::testing::Test {
     store_.emplace(config_.stateDir);
     store_->prepare();
     requests_.emplace(dir_.path() + "/requests.json");
+    sandboxes_.emplace(config_.stateDir);
   }
   void TearDown() override {
     if (manager_) manager_->removeAll();
@@ -164,7 +165,7 @@ class Targets : public ::testing::Test {
 
   Manager& manager() {
     if (!manager_) {
-      manager_.emplace(loop_, *netnsDir_, *store_, *requests_, config_);
+      manager_.emplace(loop_, *netnsDir_, *store_, *requests_, *sandboxes_, config_);
       manager_->setWorker(&worker_);
     }
     return *manager_;
@@ -207,6 +208,7 @@ class Targets : public ::testing::Test {
   std::optional<NetnsDir> netnsDir_;
   std::optional<OwnershipStore> store_;
   std::optional<RequestStore> requests_;
+  std::optional<SandboxStore> sandboxes_;
   FakeWorker worker_;
   std::optional<Manager> manager_;
 };
