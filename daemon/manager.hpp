@@ -194,6 +194,11 @@ class Manager {
   void containerChanged(const Target& t);
   void bindingChanged(const std::string& key);  // with or without a Target
   ContainerView viewOf(const Binding& b, const Target* t) const;
+  // Follows sandbox `add` and runs `attach` for it; then as sandboxAttached.
+  template <typename Result>
+  Found addSandbox(SandboxAdd add, StoredRequest want,
+                   const std::function<void(const std::string& key, Then<Result>)>& attach,
+                   Then<Result> reply);
   // After a sandbox's attach: its record is kept, or (it failed and the sandbox was not
   // followed before) it is no longer followed.
   void sandboxAttached(const std::string& id, bool fresh, const StoredRequest& want, bool ok);

@@ -22,19 +22,19 @@ StoredRequest sandboxRequest(const std::string& id, StoredRequest::Part part) {
 
 }  // namespace
 
-Found Manager::attachSandbox(SandboxAdd add, InsideRequest req, Then<InsideResult> reply) {
+template <typename Result>
+Found Manager::addSandbox(SandboxAdd add, StoredRequest want,
+                          const std::function<void(const std::string&, Then<Result>)>& attach,
+                          Then<Result> reply) {
   bool fresh = false;
   std::string id = add.id;
   Found found = registry_.registerSandbox(id, add.name, add.path, std::move(add.netns), fresh);
   if (found.key.empty()) return found;
-  StoredRequest want = sandboxRequest(id, StoredRequest::Part::Inside);
-  want.inside = req;
   try {
-    requestAttach(found.key, std::move(req), true,
-                  [this, id, fresh, want, reply](Done<InsideResult> d) {
-                    sandboxAttached(id, fresh, want, bool(d));
-                    reply(std::move(d));
-                  });
+    attach(found.key, [this, id, fresh, want, reply](Done<Result> d) {
+      sandboxAttached(id, fresh, want, bool(d));
+      reply(std::move(d));
+    });
   } catch (...) {
     sandboxAttached(id, fresh, want, false);
     throw;
@@ -42,24 +42,26 @@ Found Manager::attachSandbox(SandboxAdd add, InsideRequest req, Then<InsideResul
   return found;
 }
 
+Found Manager::attachSandbox(SandboxAdd add, InsideRequest req, Then<InsideResult> reply) {
+  StoredRequest want = sandboxRequest(add.id, StoredRequest::Part::Inside);
+  want.inside = req;
+  return addSandbox<InsideResult>(
+      std::move(add), std::move(want),
+      [&](const std::string& key, Then<InsideResult> then) {
+        requestAttach(key, std::move(req), true, std::move(then));
+      },
+      std::move(reply));
+}
+
 Found Manager::attachSandboxHost(SandboxAdd add, HostSideRequest req, Then<HostSideResult> reply) {
-  bool fresh = false;
-  std::string id = add.id;
-  Found found = registry_.registerSandbox(id, add.name, add.path, std::move(add.netns), fresh);
-  if (found.key.empty()) return found;
-  StoredRequest want = sandboxRequest(id, StoredRequest::Part::Host);
+  StoredRequest want = sandboxRequest(add.id, StoredRequest::Part::Host);
   want.host = req;
-  try {
-    requestAttachHost(found.key, std::move(req), true,
-                      [this, id, fresh, want, reply](Done<HostSideResult> d) {
-                        sandboxAttached(id, fresh, want, bool(d));
-                        reply(std::move(d));
-                      });
-  } catch (...) {
-    sandboxAttached(id, fresh, want, false);
-    throw;
-  }
-  return found;
+  return addSandbox<HostSideResult>(
+      std::move(add), std::move(want),
+      [&](const std::string& key, Then<HostSideResult> then) {
+        requestAttachHost(key, std::move(req), true, std::move(then));
+      },
+      std::move(reply));
 }
 
 void Manager::sandboxAttached(const std::string& id, bool fresh, const StoredRequest& want,
