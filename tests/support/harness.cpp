@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -136,9 +137,19 @@ pid_t spawnPiped(const std::vector<std::string>& argv, int& readEnd) {
   return pid;
 }
 
+// NETVRF_TEST_TRACE set: each command the tests run, with the time it took, on stderr.
+void trace(const std::vector<std::string>& argv, std::chrono::steady_clock::time_point started) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started);
+  std::string line;
+  for (const auto& a : argv) line += (line.empty() ? "" : " ") + a;
+  std::fprintf(stderr, "[run %lld ms] %s\n", static_cast<long long>(ms.count()), line.c_str());
+}
+
 }  // namespace
 
 Result run(const std::vector<std::string>& argv) {
+  auto started = std::chrono::steady_clock::now();
   int out = -1;
   pid_t pid = spawnPiped(argv, out);
   Result r;
@@ -151,6 +162,7 @@ Result run(const std::vector<std::string>& argv) {
   r.status = decode(status);
   auto ns = [](const timeval& t) { return int64_t(t.tv_sec) * 1000000000 + t.tv_usec * 1000; };
   r.cpuNano = ns(ru.ru_utime) + ns(ru.ru_stime);
+  if (std::getenv("NETVRF_TEST_TRACE")) trace(argv, started);
   return r;
 }
 
